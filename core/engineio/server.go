@@ -1,0 +1,356 @@
+package engineio
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/fasthttp/websocket"
+)
+
+// Server is an Engine.IO server. It is safe for concurrent use.
+type Server struct {
+	cfg      Config
+	upgrader websocket.Upgrader
+	fasthttp websocket.FastHTTPUpgrader
+
+	mu       sync.RWMutex
+	sessions map[string]*Session
+	closed   bool
+	shutdown chan struct{}
+
+	wg sync.WaitGroup
+}
+
+// New returns a server with cfg's defaults filled in; cfg is not modified.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	for _, t := range cfg.Transports {
+		if t != Polling && t != WebSocket {
+			return nil, errors.New("engineio: unknown transport " + strconv.Quote(t))
+		}
+	}
+	if len(cfg.Transports) == 0 {
+		return nil, errors.New("engineio: no transport enabled")
+	}
+	if cfg.OnSession == nil {
+		return nil, errors.New("engineio: Config.OnSession is required")
+	}
+	s := &Server{
+		cfg:      cfg,
+		sessions: make(map[string]*Session),
+		shutdown: make(chan struct{}),
+	}
+	pool := &sync.Pool{}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 256,
+		WriteBufferPool: pool,
+		CheckOrigin:     func(*http.Request) bool { return true }, // checked before
+	}
+	s.fasthttp = websocket.FastHTTPUpgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 256,
+		WriteBufferPool: pool,
+	}
+	return s, nil
+}
+
+// Config returns the configuration in force, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+func (s *Server) transportEnabled(t string) bool { return slices.Contains(s.cfg.Transports, t) }
+
+func (s *Server) checkOrigin(r *Request) bool {
+	if s.cfg.CheckOrigin != nil {
+		return s.cfg.CheckOrigin(r)
+	}
+	return s.defaultCheckOrigin(r)
+}
+
+// Session returns the open session with this id, or nil.
+func (s *Server) Session(id string) *Session {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.sessions[id]
+}
+
+// Len is the number of sessions.
+func (s *Server) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.sessions)
+}
+
+func (s *Server) newSession(req *Request, transport string) (*Session, error) {
+	sess := &Session{srv: s, id: newID(), req: req, transport: transport}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrServerClosed
+	}
+	s.sessions[sess.id] = sess
+	s.mu.Unlock()
+	s.cfg.OnSession(sess)
+	return sess, nil
+}
+
+// startSession starts the heartbeat.
+func (s *Server) startSession(sess *Session) {
+	sess.mu.Lock()
+	if sess.state == stateOpen {
+		sess.armLocked(s.cfg.PingInterval)
+	}
+	sess.mu.Unlock()
+}
+
+func (s *Server) remove(sess *Session) {
+	s.mu.Lock()
+	if s.sessions[sess.id] == sess {
+		delete(s.sessions, sess.id)
+	}
+	s.mu.Unlock()
+}
+
+// goClose closes a session from a goroutine the server owns, for callers
+// that must not run the close handler themselves.
+func (s *Server) goClose(sess *Session, reason string) {
+	if !s.track() {
+		sess.close(reason)
+		return
+	}
+	go func() {
+		defer s.wg.Done()
+		sess.close(reason)
+	}()
+}
+
+func (s *Server) openPacket(sess *Session, transport string) []byte {
+	b := []byte(`0{"sid":"`)
+	b = append(b, sess.id...)
+	b = append(b, `","upgrades":[`...)
+	if transport == Polling && !s.cfg.DisableUpgrades && s.transportEnabled(WebSocket) {
+		b = append(b, `"websocket"`...)
+	}
+	b = append(b, `],"pingInterval":`...)
+	b = strconv.AppendInt(b, s.cfg.PingInterval.Milliseconds(), 10)
+	b = append(b, `,"pingTimeout":`...)
+	b = strconv.AppendInt(b, s.cfg.PingTimeout.Milliseconds(), 10)
+	b = append(b, `,"maxPayload":`...)
+	b = strconv.AppendInt(b, int64(s.cfg.MaxPayload), 10)
+	return append(b, '}')
+}
+
+// route decides what a request is. It returns a response for requests
+// answered at once, else the session (nil for a handshake).
+type route struct {
+	res     *response
+	sess    *Session
+	upgrade bool // WebSocket request
+}
+
+func (s *Server) route(req *Request, isUpgrade bool) route {
+	transport := req.Query.Get("transport")
+	if !s.transportEnabled(transport) {
+		return route{res: errorResponse(codeUnknownTransport, "")}
+	}
+	wantWS := transport == WebSocket
+	if wantWS && isUpgrade && !s.checkOrigin(req) {
+		return route{res: errorResponse(codeForbidden, "Origin not allowed")}
+	}
+	if sid := req.Query.Get("sid"); sid != "" {
+		sess := s.Session(sid)
+		if sess == nil {
+			return route{res: errorResponse(codeUnknownSID, "")}
+		}
+		if wantWS {
+			if !isUpgrade {
+				return route{res: errorResponse(codeBadRequest, "")}
+			}
+			return route{sess: sess, upgrade: true}
+		}
+		if sess.Transport() != transport {
+			return route{res: errorResponse(codeBadRequest, "")}
+		}
+		return route{sess: sess}
+	}
+	if req.Method != http.MethodGet {
+		return route{res: errorResponse(codeBadHandshakeMethod, "")}
+	}
+	if wantWS && !isUpgrade {
+		return route{res: errorResponse(codeBadRequest, "")}
+	}
+	if s.cfg.AllowRequest != nil {
+		if err := s.cfg.AllowRequest(req); err != nil {
+			return route{res: errorResponse(codeForbidden, err.Error())}
+		}
+	}
+	if req.Query.Get("EIO") != "4" {
+		return route{res: errorResponse(codeUnsupportedProtocol, "")}
+	}
+	return route{upgrade: wantWS}
+}
+
+// ServeHTTP serves Engine.IO over net/http.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := newRequest(r)
+	var pre response
+	if c := s.cfg.CORS; c != nil && c.apply(req, &pre) {
+		writeResponse(w, &pre)
+		return
+	}
+	for _, h := range pre.header {
+		w.Header().Add(h[0], h[1])
+	}
+	isUpgrade := isUpgradeRequest(r.Header)
+	rt := s.route(req, isUpgrade)
+	if rt.res != nil {
+		if isUpgrade {
+			rt.res = upgradeRefusal(rt.res)
+		}
+		writeResponse(w, rt.res)
+		return
+	}
+	if rt.upgrade {
+		if !s.track() {
+			writeResponse(w, upgradeRefusal(errorResponse(codeBadRequest, "")))
+			return
+		}
+		defer s.wg.Done()
+		c, err := s.upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return // the upgrader has answered
+		}
+		if rt.sess == nil {
+			s.serveNewWebSocket(c, req)
+		} else {
+			s.serveUpgrade(c, rt.sess)
+		}
+		return
+	}
+	if rt.sess == nil {
+		writeResponse(w, s.handshakePolling(req))
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		res := rt.sess.handleGet(r.Context().Done())
+		if res != nil {
+			writeResponse(w, res)
+		}
+	case http.MethodPost:
+		body, tooLarge, err := readBody(r.Body, s.cfg.MaxPayload)
+		if err != nil {
+			rt.sess.close(ReasonTransportError)
+			writeResponse(w, emptyResponse(400))
+			return
+		}
+		writeResponse(w, rt.sess.handlePost(r.Header.Get("Content-Type"), body, tooLarge))
+	default:
+		writeResponse(w, emptyResponse(500))
+	}
+}
+
+// track registers a goroutine the server must wait for; false once the
+// server is shut down.
+func (s *Server) track() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) handshakePolling(req *Request) *response {
+	sess, err := s.newSession(req, Polling)
+	if err != nil {
+		return &response{status: http.StatusServiceUnavailable}
+	}
+	s.startSession(sess)
+	return textResponse(s.openPacket(sess, Polling))
+}
+
+// upgradeRefusal turns an error answer into the plain-text answer the
+// reference server gives on a WebSocket upgrade request.
+func upgradeRefusal(res *response) *response {
+	msg := res.body
+	if i := indexMessage(msg); i >= 0 {
+		msg = msg[i:]
+	}
+	out := &response{status: res.status, body: msg}
+	out.set("Connection", "close")
+	out.set("Content-Type", "text/html")
+	return out
+}
+
+// indexMessage extracts the message text of an error body.
+func indexMessage(body []byte) int {
+	const key = `"message":"`
+	for i := 0; i+len(key) <= len(body); i++ {
+		if string(body[i:i+len(key)]) == key {
+			return i + len(key)
+		}
+	}
+	return -1
+}
+
+func readBody(r io.Reader, limit int) ([]byte, bool, error) {
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if len(b) > limit {
+		return nil, true, nil
+	}
+	return b, false, nil
+}
+
+func writeResponse(w http.ResponseWriter, res *response) {
+	h := w.Header()
+	for _, kv := range res.header {
+		h.Set(kv[0], kv[1])
+	}
+	if res.body != nil || res.status != 204 {
+		h.Set("Content-Length", strconv.Itoa(len(res.body)))
+	}
+	w.WriteHeader(res.status)
+	if len(res.body) > 0 {
+		_, _ = w.Write(res.body)
+	}
+}
+
+// Shutdown closes every session and waits for the goroutines the server
+// started, or for ctx. It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.shutdown)
+	}
+	sessions := make([]*Session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.close(ReasonTransportClose)
+		sess.finish()
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

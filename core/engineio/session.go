@@ -1,0 +1,367 @@
+package engineio
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-sio/sio/core/internal/eio"
+)
+
+// Close reasons reported to [Handler.OnClose], with the strings of the
+// Node.js reference server.
+const (
+	ReasonTransportClose = "transport close"
+	ReasonTransportError = "transport error"
+	ReasonParseError     = "parse error"
+	ReasonPingTimeout    = "ping timeout"
+	ReasonForcedClose    = "forced close"
+)
+
+// Errors returned by [Session.Send].
+var (
+	ErrClosed       = errors.New("engineio: session closed")
+	ErrQueueFull    = errors.New("engineio: write queue full, slow consumer disconnected")
+	ErrServerClosed = errors.New("engineio: server closed")
+)
+
+// Handler receives what a client sends on one session.
+type Handler interface {
+	// OnMessage is called for each message packet, in order. data belongs
+	// to the handler.
+	OnMessage(data []byte, binary bool)
+	// OnClose is called once when the session closes, with its reason.
+	OnClose(reason string)
+}
+
+// Frame is one outgoing message. For a text frame Data is the whole
+// encoded Engine.IO packet, type digit first ("4hello"); for a binary frame
+// it is the raw bytes. Frames are never modified by the engine, so one
+// encoded frame can be shared by many sessions.
+type Frame struct {
+	Data   []byte
+	Binary bool
+}
+
+// item kinds in the write queue.
+const (
+	opText   byte = 1
+	opBinary byte = 2
+	opClose  byte = 8
+	opPong   byte = 10 // WebSocket-level pong (answer to a WebSocket ping)
+)
+
+type item struct {
+	data []byte
+	op   byte
+}
+
+const (
+	stateOpen = iota
+	stateClosing
+	stateClosed
+)
+
+// Session is one Engine.IO connection. It is safe for concurrent use.
+type Session struct {
+	srv *Server
+	id  string
+	req *Request
+
+	mu        sync.Mutex
+	state     int
+	transport string
+	handler   Handler
+	queue     []item
+	spare     []item
+
+	// polling
+	poll       *pollWait
+	posting    bool
+	closeTimer *time.Timer
+
+	// websocket
+	ws        *wsConn
+	writing   bool
+	upgrading bool
+
+	// heartbeat
+	timer         *time.Timer
+	timerGen      uint64
+	awaitingPong  bool
+	pongRefreshed bool
+
+	closeOnce sync.Once
+}
+
+type pollWait struct {
+	wake    chan struct{}
+	noop    bool
+	overlap bool
+}
+
+// ID is the session id sent to the client.
+func (s *Session) ID() string { return s.id }
+
+// Request is the HTTP request that opened the session.
+func (s *Session) Request() *Request { return s.req }
+
+// Transport is the name of the current transport.
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// SetHandler sets the handler of the session's messages.
+func (s *Session) SetHandler(h Handler) {
+	s.mu.Lock()
+	s.handler = h
+	s.mu.Unlock()
+}
+
+func (s *Session) getHandler() Handler {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handler
+}
+
+var idCounter atomic.Uint32
+
+// newID returns a 20-character id like the reference server's: 11 random
+// bytes and a 32-bit counter, base64url encoded.
+func newID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:11])
+	binary.BigEndian.PutUint32(b[11:], idCounter.Add(1)-1)
+	return base64.URLEncoding.EncodeToString(b[:])
+}
+
+// NewID returns a fresh 20-character id of the same form as session ids.
+func NewID() string { return newID() }
+
+// Send queues frames for the client, in order. It fails when the session is
+// closed; when the queue would overflow the session is closed as a slow
+// consumer and Send returns [ErrQueueFull].
+func (s *Session) Send(frames ...Frame) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if len(s.queue)+len(frames) > s.srv.cfg.MaxQueuedPackets {
+		s.mu.Unlock()
+		s.srv.goClose(s, ReasonTransportError)
+		return ErrQueueFull
+	}
+	for _, f := range frames {
+		op := opText
+		if f.Binary {
+			op = opBinary
+		}
+		s.queue = append(s.queue, item{data: f.Data, op: op})
+	}
+	s.kickLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// SendVolatile queues frames only if the transport can write them at once
+// (nothing queued, no write in flight), and reports whether it did. Like
+// volatile packets in the reference server, they are otherwise dropped.
+func (s *Session) SendVolatile(frames ...Frame) bool {
+	s.mu.Lock()
+	if s.state != stateOpen || len(s.queue) > 0 {
+		s.mu.Unlock()
+		return false
+	}
+	switch s.transport {
+	case Polling:
+		if s.poll == nil {
+			s.mu.Unlock()
+			return false
+		}
+	case WebSocket:
+		if s.writing || s.ws == nil {
+			s.mu.Unlock()
+			return false
+		}
+	}
+	s.mu.Unlock()
+	return s.Send(frames...) == nil
+}
+
+func (s *Session) enqueueLocked(it item) {
+	s.queue = append(s.queue, it)
+	s.kickLocked()
+}
+
+// kickLocked gets the queue moving: it releases a parked poll or starts the
+// WebSocket writer.
+func (s *Session) kickLocked() {
+	switch {
+	case s.transport == Polling && s.poll != nil:
+		s.poll.notify()
+	case s.transport == WebSocket && s.ws != nil && !s.writing:
+		s.writing = true
+		s.srv.wg.Add(1)
+		go s.writeLoop()
+	}
+}
+
+func (w *pollWait) notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close closes the session with reason [ReasonForcedClose]: queued packets
+// are still delivered, then the transport is closed.
+func (s *Session) Close() { s.close(ReasonForcedClose) }
+
+// close ends the session once. Server-initiated closes ("forced close")
+// flush the queue first; the others drop the transport at once.
+func (s *Session) close(reason string) {
+	first := false
+	s.closeOnce.Do(func() { first = true })
+	if !first {
+		return
+	}
+	s.mu.Lock()
+	h := s.handler
+	s.stopTimerLocked()
+	graceful := reason == ReasonForcedClose
+	switch s.transport {
+	case Polling:
+		if s.poll != nil {
+			// A parked GET takes what is queued plus the close packet.
+			s.state = stateClosing
+			s.poll.notify()
+		} else if graceful {
+			// The next GET gets the close packet; give up after 30s.
+			s.state = stateClosing
+			s.closeTimer = time.AfterFunc(30*time.Second, s.finish)
+		} else {
+			s.state = stateClosed
+		}
+	case WebSocket:
+		if graceful && s.ws != nil {
+			s.state = stateClosing
+			s.enqueueLocked(item{op: opClose})
+		} else {
+			s.state = stateClosed
+			if s.ws != nil {
+				s.ws.close()
+			}
+		}
+	}
+	done := s.state == stateClosed
+	s.mu.Unlock()
+	if done {
+		s.finish()
+	}
+	if h != nil {
+		h.OnClose(reason)
+	}
+}
+
+// finish drops the session from the server once nothing more is to be sent.
+func (s *Session) finish() {
+	s.mu.Lock()
+	s.state = stateClosed
+	s.queue = nil
+	if s.closeTimer != nil {
+		s.closeTimer.Stop()
+	}
+	ws := s.ws
+	s.mu.Unlock()
+	if ws != nil {
+		ws.close()
+	}
+	s.srv.remove(s)
+}
+
+// onPacket handles one packet received from the client on the current
+// transport.
+func (s *Session) onPacket(p eio.Packet) {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	if p.Type != eio.Pong && s.awaitingPong && !s.pongRefreshed {
+		// A busy client may have its pong queued behind data.
+		s.pongRefreshed = true
+		s.armLocked(s.srv.cfg.PingTimeout)
+	}
+	h := s.handler
+	switch p.Type {
+	case eio.Pong:
+		if s.awaitingPong {
+			s.awaitingPong = false
+			s.armLocked(s.srv.cfg.PingInterval)
+		}
+		s.mu.Unlock()
+	case eio.Message:
+		s.mu.Unlock()
+		if h != nil {
+			h.OnMessage(p.Data, p.Binary)
+		}
+	case eio.Ping:
+		// A v4 client never pings: invalid heartbeat direction.
+		s.mu.Unlock()
+		s.close(ReasonTransportError)
+	case eio.Close:
+		s.mu.Unlock()
+		s.close(ReasonTransportClose)
+	default:
+		s.mu.Unlock()
+	}
+}
+
+// Heartbeat: one timer, re-armed for the ping interval or the pong timeout.
+
+func (s *Session) armLocked(d time.Duration) {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.timerGen++
+	gen := s.timerGen
+	s.timer = time.AfterFunc(d, func() { s.onTimer(gen) })
+}
+
+func (s *Session) stopTimerLocked() {
+	s.timerGen++
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+}
+
+func (s *Session) onTimer(gen uint64) {
+	s.mu.Lock()
+	if gen != s.timerGen || s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	if s.awaitingPong {
+		s.mu.Unlock()
+		s.close(ReasonPingTimeout)
+		return
+	}
+	s.awaitingPong = true
+	s.pongRefreshed = false
+	s.enqueueLocked(item{data: pingData, op: opText})
+	s.armLocked(s.srv.cfg.PingTimeout)
+	s.mu.Unlock()
+}
+
+var (
+	pingData  = []byte("2")
+	noopData  = []byte("6")
+	closeData = []byte("1")
+)

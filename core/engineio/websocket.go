@@ -1,0 +1,296 @@
+package engineio
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/go-sio/sio/core/internal/eio"
+)
+
+// wsConn is one WebSocket connection. Reading goes through the websocket
+// library; writing is ours: a burst of queued frames is framed into one
+// pooled buffer and written with one syscall.
+type wsConn struct {
+	conn      *websocket.Conn
+	netConn   net.Conn
+	closeOnce sync.Once
+	// writeMu serialises raw writes during an upgrade probe, before the
+	// session's writer owns the connection.
+	writeMu sync.Mutex
+}
+
+func newWSConn(c *websocket.Conn, maxPayload int) *wsConn {
+	w := &wsConn{conn: c, netConn: c.NetConn()}
+	c.SetReadLimit(int64(maxPayload))
+	return w
+}
+
+func (w *wsConn) close() {
+	w.closeOnce.Do(func() { _ = w.netConn.Close() })
+}
+
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+
+// appendHeader appends an unmasked server frame header.
+func appendHeader(b []byte, op byte, n int) []byte {
+	b = append(b, 0x80|op)
+	switch {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return b
+}
+
+// writeItems writes frames in order with as few syscalls as the buffer allows.
+func (w *wsConn) writeItems(items []item, timeout time.Duration) error {
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(w.netConn)
+	defer func() {
+		bw.Reset(nil)
+		writerPool.Put(bw)
+	}()
+	_ = w.netConn.SetWriteDeadline(time.Now().Add(timeout))
+	var hdr [10]byte
+	for _, it := range items {
+		if _, err := bw.Write(appendHeader(hdr[:0], it.op, len(it.data))); err != nil {
+			return err
+		}
+		if _, err := bw.Write(it.data); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// writeRaw writes one text frame outside the session writer (upgrade probe).
+func (w *wsConn) writeRaw(data []byte, timeout time.Duration) error {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	return w.writeItems([]item{{data: data, op: opText}}, timeout)
+}
+
+// writeLoop drains the queue onto the WebSocket, then exits; the next Send
+// starts it again. There is no idle writer goroutine.
+func (s *Session) writeLoop() {
+	defer s.srv.wg.Done()
+	for {
+		s.mu.Lock()
+		items := s.queue
+		ws := s.ws
+		if len(items) == 0 || ws == nil {
+			s.writing = false
+			s.mu.Unlock()
+			return
+		}
+		s.queue = s.spare[:0]
+		s.spare = nil
+		s.mu.Unlock()
+
+		closing := false
+		for i, it := range items {
+			if it.op == opClose {
+				items = items[:i+1]
+				closing = true
+				break
+			}
+		}
+		err := ws.writeItems(items, s.srv.cfg.WriteTimeout)
+		clear(items)
+		s.mu.Lock()
+		s.spare = items[:0]
+		s.mu.Unlock()
+		if closing {
+			s.mu.Lock()
+			s.writing = false
+			s.mu.Unlock()
+			s.finish()
+			return
+		}
+		if err != nil {
+			s.mu.Lock()
+			s.writing = false
+			s.mu.Unlock()
+			s.close(ReasonTransportError)
+			return
+		}
+	}
+}
+
+// readLoop reads the client's packets until the connection ends.
+func (s *Session) readLoop(ws *wsConn) {
+	for {
+		typ, data, err := readMessage(ws)
+		if err != nil {
+			reason := ReasonTransportClose
+			if errors.Is(err, websocket.ErrReadLimit) {
+				reason = ReasonTransportError
+			}
+			s.close(reason)
+			return
+		}
+		if typ == websocket.BinaryMessage {
+			s.onPacket(eio.Packet{Type: eio.Message, Data: data, Binary: true})
+			continue
+		}
+		p, perr := eio.Decode(data)
+		if perr != nil {
+			s.close(ReasonParseError)
+			return
+		}
+		s.onPacket(p)
+	}
+}
+
+func readMessage(ws *wsConn) (int, []byte, error) {
+	typ, r, err := ws.conn.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, r); err != nil {
+		return 0, nil, err
+	}
+	return typ, buf.Bytes(), nil
+}
+
+// setupWS routes the library's control frames through our writer.
+func (s *Session) setupWS(ws *wsConn) {
+	ws.conn.SetPingHandler(func(data string) error {
+		s.mu.Lock()
+		if s.state == stateOpen && s.ws == ws {
+			s.enqueueLocked(item{data: []byte(data), op: opPong})
+		}
+		s.mu.Unlock()
+		return nil
+	})
+	ws.conn.SetCloseHandler(func(int, string) error { return nil })
+}
+
+// serveWebSocketSession runs a session created over WebSocket.
+func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request) {
+	ws := newWSConn(c, s.cfg.MaxPayload)
+	sess, err := s.newSession(req, WebSocket)
+	if err != nil {
+		ws.close()
+		return
+	}
+	sess.setupWS(ws)
+	sess.mu.Lock()
+	sess.ws = ws
+	sess.enqueueLocked(item{data: s.openPacket(sess, WebSocket), op: opText})
+	sess.mu.Unlock()
+	s.startSession(sess)
+	sess.readLoop(ws)
+}
+
+// serveUpgrade runs a candidate WebSocket for a polling session: probe,
+// then switch on the upgrade packet.
+func (s *Server) serveUpgrade(c *websocket.Conn, sess *Session) {
+	ws := newWSConn(c, s.cfg.MaxPayload)
+	sess.mu.Lock()
+	if sess.state != stateOpen || sess.upgrading || sess.transport != Polling {
+		sess.mu.Unlock()
+		ws.close()
+		return
+	}
+	sess.upgrading = true
+	sess.mu.Unlock()
+
+	upgraded := false
+	defer func() {
+		if !upgraded {
+			sess.mu.Lock()
+			sess.upgrading = false
+			sess.mu.Unlock()
+			ws.close()
+		}
+	}()
+	timeout := time.AfterFunc(s.cfg.UpgradeTimeout, ws.close)
+	defer timeout.Stop()
+
+	stopTicker := make(chan struct{})
+	var stopOnce sync.Once
+	stop := func() { stopOnce.Do(func() { close(stopTicker) }) }
+	defer stop()
+	tickerStarted := false
+	// Release a pending poll so the client can pause polling; the check
+	// runs every 100ms until the upgrade completes, as in the reference.
+	releasePoll := func() {
+		sess.mu.Lock()
+		if sess.upgrading && sess.transport == Polling && sess.poll != nil && len(sess.queue) == 0 {
+			sess.poll.noop = true
+			sess.poll.notify()
+		}
+		sess.mu.Unlock()
+	}
+	for {
+		typ, data, err := readMessage(ws)
+		if err != nil || typ != websocket.TextMessage {
+			return
+		}
+		switch string(data) {
+		case "2probe":
+			if ws.writeRaw([]byte("3probe"), s.cfg.WriteTimeout) != nil {
+				return
+			}
+			releasePoll()
+			if !tickerStarted {
+				tickerStarted = true
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					t := time.NewTicker(100 * time.Millisecond)
+					defer t.Stop()
+					for {
+						select {
+						case <-stopTicker:
+							return
+						case <-t.C:
+							releasePoll()
+						}
+					}
+				}()
+			}
+		case "5":
+			timeout.Stop()
+			stop()
+			sess.mu.Lock()
+			if sess.state == stateClosed {
+				sess.mu.Unlock()
+				return
+			}
+			sess.setupWS(ws)
+			sess.ws = ws
+			sess.transport = WebSocket
+			sess.upgrading = false
+			if sess.poll != nil {
+				sess.poll.noop = true
+				sess.poll.notify()
+			}
+			if sess.state == stateClosing {
+				sess.enqueueLocked(item{op: opClose})
+			} else if len(sess.queue) > 0 {
+				sess.kickLocked()
+			}
+			sess.mu.Unlock()
+			upgraded = true
+			sess.readLoop(ws)
+			return
+		default:
+			return
+		}
+	}
+}

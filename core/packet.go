@@ -1,0 +1,45 @@
+package core
+
+import (
+	"github.com/go-sio/sio/core/engineio"
+	"github.com/go-sio/sio/core/internal/sio"
+)
+
+// encodePacket builds the Engine.IO frames of a Socket.IO packet: the text
+// packet, then one binary frame per attachment.
+func encodePacket(typ sio.Type, nsp string, id int64, data []byte, atts [][]byte) []engineio.Frame {
+	if len(atts) > 0 {
+		switch typ {
+		case sio.Event:
+			typ = sio.BinaryEvent
+		case sio.Ack:
+			typ = sio.BinaryAck
+		}
+	}
+	p := sio.Packet{Type: typ, Nsp: nsp, ID: id, Attachments: len(atts), Data: data}
+	text := make([]byte, 0, len(data)+len(nsp)+8)
+	text = append(text, '4')
+	text = sio.AppendEncode(text, &p)
+	frames := make([]engineio.Frame, 1, 1+len(atts))
+	frames[0] = engineio.Frame{Data: text}
+	for _, a := range atts {
+		frames = append(frames, engineio.Frame{Data: a, Binary: true})
+	}
+	return frames
+}
+
+func encodeEvent(nsp string, id int64, event string, args []any) ([]engineio.Frame, error) {
+	data, atts, err := encodeArgs(&event, args)
+	if err != nil {
+		return nil, err
+	}
+	return encodePacket(sio.Event, nsp, id, data, atts), nil
+}
+
+func encodeAck(nsp string, id int64, args []any) ([]engineio.Frame, error) {
+	data, atts, err := encodeArgs(nil, args)
+	if err != nil {
+		return nil, err
+	}
+	return encodePacket(sio.Ack, nsp, id, data, atts), nil
+}

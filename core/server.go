@@ -1,0 +1,179 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/go-sio/sio/core/engineio"
+)
+
+// Server is a Socket.IO server. It is an [http.Handler] for its path (by
+// default /socket.io/) and serves fasthttp through [Server.ServeFastHTTP].
+// It is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	engine  *engineio.Server
+	adapter Adapter
+
+	mu         sync.RWMutex
+	namespaces map[string]*Namespace
+	clients    map[*client]struct{}
+	closed     bool
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// New returns a server configured by cfg; cfg is not modified.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:        cfg,
+		adapter:    cfg.Adapter,
+		namespaces: make(map[string]*Namespace),
+		clients:    make(map[*client]struct{}),
+	}
+	eng, err := engineio.New(engineio.Config{
+		PingInterval:     cfg.PingInterval,
+		PingTimeout:      cfg.PingTimeout,
+		UpgradeTimeout:   cfg.UpgradeTimeout,
+		MaxPayload:       cfg.MaxHTTPBufferSize,
+		Transports:       cfg.Transports,
+		DisableUpgrades:  cfg.DisableUpgrades,
+		AllowRequest:     cfg.AllowRequest,
+		CORS:             cfg.CORS,
+		CheckOrigin:      cfg.CheckOrigin,
+		MaxQueuedPackets: cfg.MaxQueuedPackets,
+		OnSession:        s.onSession,
+		Logger:           cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.engine = eng
+	if err := s.adapter.Start(s); err != nil {
+		return nil, err
+	}
+	s.Of("/")
+	return s, nil
+}
+
+// Path is the URL path prefix the server answers, with a trailing slash.
+func (s *Server) Path() string { return s.cfg.Path }
+
+// Engine is the underlying Engine.IO server.
+func (s *Server) Engine() *engineio.Server { return s.engine }
+
+// ServeHTTP implements [http.Handler]. Requests outside [Server.Path] get 404.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, s.cfg.Path) {
+		http.NotFound(w, r)
+		return
+	}
+	s.engine.ServeHTTP(w, r)
+}
+
+// ServeFastHTTP serves a fasthttp request natively, WebSocket included.
+func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
+	if !strings.HasPrefix(string(ctx.Path()), s.cfg.Path) {
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+		return
+	}
+	s.engine.ServeFastHTTP(ctx)
+}
+
+// Of returns the namespace with this name, creating it if needed; "chat"
+// and "/chat" are the same namespace.
+func (s *Server) Of(name string) *Namespace {
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.namespaces[name]
+	if !ok {
+		n = newNamespace(s, name)
+		s.namespaces[name] = n
+	}
+	return n
+}
+
+func (s *Server) lookupNamespace(name string) *Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.namespaces[name]
+}
+
+// Sockets is the main namespace, the same as Of("/").
+func (s *Server) Sockets() *Namespace { return s.Of("/") }
+
+// Use adds a middleware to the main namespace.
+func (s *Server) Use(mw Middleware) { s.Sockets().Use(mw) }
+
+// OnConnection adds a connection handler to the main namespace.
+func (s *Server) OnConnection(fn func(*Socket)) { s.Sockets().OnConnection(fn) }
+
+// To starts a broadcast of the main namespace to room(s).
+func (s *Server) To(rooms ...Room) BroadcastOperator { return s.Sockets().To(rooms...) }
+
+// Except starts a broadcast of the main namespace excluding room(s).
+func (s *Server) Except(rooms ...Room) BroadcastOperator { return s.Sockets().Except(rooms...) }
+
+// Emit sends an event to every socket of the main namespace.
+func (s *Server) Emit(event string, args ...any) error { return s.Sockets().Emit(event, args...) }
+
+// DeliverLocal implements [LocalServer].
+func (s *Server) DeliverLocal(pkt *Packet, opts BroadcastOptions) {
+	if n := s.lookupNamespace(pkt.Nsp); n != nil {
+		n.deliver(pkt, opts)
+	}
+}
+
+func (s *Server) onSession(sess *engineio.Session) {
+	c := newClient(s, sess)
+	sess.SetHandler(c)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		sess.Close()
+		return
+	}
+	s.clients[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *Server) removeClient(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c)
+	s.mu.Unlock()
+}
+
+// Shutdown stops accepting connections, disconnects every socket with
+// reason "server shutting down", closes the adapter and waits for the
+// server's goroutines or for ctx. It is safe to call more than once.
+//
+// http.Server.Shutdown does not close hijacked WebSocket connections;
+// call this too (for example from http.Server.RegisterOnShutdown).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	clients := make([]*client, 0, len(s.clients))
+	for c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+	for _, c := range clients {
+		c.closeSockets(ReasonServerShuttingDown)
+	}
+	var errs []error
+	s.closeOnce.Do(func() {
+		s.closeErr = s.adapter.Close(ctx)
+	})
+	errs = append(errs, s.closeErr)
+	errs = append(errs, s.engine.Shutdown(ctx))
+	return errors.Join(errs...)
+}
