@@ -166,6 +166,14 @@ func encodeArgs(head *string, args []any) ([]byte, [][]byte, error) {
 		n++
 	}
 	for _, a := range args {
+		if raw, ok := a.(Args); ok {
+			var err error
+			if data, err = appendRawArgs(data, raw, n == 0, &atts); err != nil {
+				return nil, nil, err
+			}
+			n += raw.Len()
+			continue
+		}
 		if n > 0 {
 			data = append(data, ',')
 		}
@@ -189,12 +197,22 @@ func needsWalk(v any) bool {
 	return true
 }
 
-var bytesType = reflect.TypeOf([]byte(nil))
+var orderedType = reflect.TypeOf(orderedObject(nil))
+
+func valueOf(v any) reflect.Value { return reflect.ValueOf(v) }
 
 const maxDepth = 64
 
 func hasBinary(v reflect.Value, depth int) bool {
 	if depth > maxDepth || !v.IsValid() {
+		return false
+	}
+	if v.Type() == orderedType {
+		for _, f := range v.Interface().(orderedObject) {
+			if hasBinary(valueOf(f.value), depth+1) {
+				return true
+			}
+		}
 		return false
 	}
 	switch v.Kind() {
@@ -244,6 +262,14 @@ type placeholder struct {
 func replaceBinary(v reflect.Value, atts *[][]byte) any {
 	if !v.IsValid() {
 		return nil
+	}
+	if v.Type() == orderedType {
+		in := v.Interface().(orderedObject)
+		out := make(orderedObject, len(in))
+		for i, f := range in {
+			out[i] = field{f.name, replaceBinary(valueOf(f.value), atts)}
+		}
+		return out
 	}
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:

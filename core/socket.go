@@ -31,7 +31,7 @@ type Handshake struct {
 	Query url.Values
 	// Auth is the CONNECT payload (the client's auth option), {} if none.
 	Auth map[string]any
-	// AuthRaw is the CONNECT payload as JSON, nil if none.
+	// AuthRaw is the CONNECT payload as JSON, {} if none.
 	AuthRaw json.RawMessage
 }
 
@@ -79,6 +79,9 @@ func newSocket(n *Namespace, c *client, auth []byte) *Socket {
 	}
 	if hs.Auth == nil {
 		hs.Auth = map[string]any{}
+	}
+	if len(hs.AuthRaw) == 0 {
+		hs.AuthRaw = json.RawMessage("{}")
 	}
 	return &Socket{
 		id:        SocketID(engineio.NewID()),

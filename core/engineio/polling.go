@@ -75,7 +75,7 @@ func (s *Session) handleGet(done <-chan struct{}) *response {
 // whether the session is over once this body is sent.
 func (s *Session) pollResponseLocked(w *pollWait) (*response, bool) {
 	if w != nil && w.overlap {
-		return textResponse(closeData), false
+		return textResponse(closeData), true
 	}
 	if s.transport != Polling {
 		// Released by an upgrade: the queue now belongs to the WebSocket.
@@ -99,6 +99,9 @@ func (s *Session) pollResponseLocked(w *pollWait) (*response, bool) {
 			body = append(body, it.data...)
 		}
 		n++
+	}
+	if closing && s.closeNoop {
+		return textResponse(noopData), true
 	}
 	if closing {
 		if n > 0 {

@@ -83,6 +83,7 @@ type Session struct {
 	poll       *pollWait
 	posting    bool
 	closeTimer *time.Timer
+	closeNoop  bool
 
 	// websocket
 	ws        *wsConn
@@ -239,12 +240,17 @@ func (s *Session) close(reason string) {
 	switch s.transport {
 	case Polling:
 		if s.poll != nil {
-			// A parked GET takes what is queued plus the close packet.
+			// A parked GET gets the close packet, or a noop when the
+			// client itself closed.
 			s.state = stateClosing
+			s.closeNoop = reason == ReasonTransportClose
 			s.poll.notify()
-		} else if graceful {
-			// The next GET gets the close packet; give up after 30s.
+		} else if graceful || reason == ReasonTransportClose {
+			// The next GET gets the close packet (a noop if the client
+			// closed: its GET may have raced with its close); give up
+			// after 30s.
 			s.state = stateClosing
+			s.closeNoop = !graceful
 			s.closeTimer = time.AfterFunc(30*time.Second, s.finish)
 		} else {
 			s.state = stateClosed
