@@ -438,7 +438,6 @@ func (s *Socket) onAck(p *sio.Packet, atts [][]byte) {
 	pa.cb(Args{raw: raw, attachments: atts}, nil)
 }
 
-
 // Conn is the underlying Engine.IO connection, shared by the client's
 // sockets of every namespace.
 func (s *Socket) Conn() *engineio.Session { return s.client.sess }
