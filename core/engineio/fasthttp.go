@@ -57,6 +57,7 @@ func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	switch string(ctx.Method()) {
 	case http.MethodGet:
 		if res := rt.sess.handleGet(nil); res != nil {
+			compressResponse(res, string(ctx.Request.Header.Peek("Accept-Encoding")))
 			writeFastResponse(ctx, res)
 		}
 	case http.MethodPost:

@@ -125,7 +125,7 @@ func (s *Session) pollResponseLocked(w *pollWait) (*response, bool) {
 }
 
 func textResponse(body []byte) *response {
-	res := &response{status: 200, body: body}
+	res := &response{status: 200, body: body, compressible: true}
 	res.set("Content-Type", "text/plain; charset=UTF-8")
 	res.set("Cache-Control", "no-store")
 	return res

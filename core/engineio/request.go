@@ -85,6 +85,8 @@ type response struct {
 	status int
 	header [][2]string
 	body   []byte
+	// compressible marks a polling body that may be gzipped.
+	compressible bool
 }
 
 func (r *response) set(k, v string) { r.header = append(r.header, [2]string{k, v}) }

@@ -240,6 +240,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		res := rt.sess.handleGet(r.Context().Done())
 		if res != nil {
+			compressResponse(res, r.Header.Get("Accept-Encoding"))
 			writeResponse(w, res)
 		}
 	case http.MethodPost:

@@ -87,6 +87,7 @@ type Session struct {
 
 	// websocket
 	ws        *wsConn
+	candidate *wsConn // WebSocket being probed for an upgrade
 	writing   bool
 	upgrading bool
 
@@ -284,10 +285,13 @@ func (s *Session) finish() {
 	if s.closeTimer != nil {
 		s.closeTimer.Stop()
 	}
-	ws := s.ws
+	ws, cand := s.ws, s.candidate
 	s.mu.Unlock()
 	if ws != nil {
 		ws.close()
+	}
+	if cand != nil {
+		cand.close()
 	}
 	s.srv.remove(s)
 }

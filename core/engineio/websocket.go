@@ -207,14 +207,18 @@ func (s *Server) serveUpgrade(c *websocket.Conn, sess *Session) {
 		return
 	}
 	sess.upgrading = true
+	sess.candidate = ws
 	sess.mu.Unlock()
 
 	upgraded := false
 	defer func() {
+		sess.mu.Lock()
+		sess.candidate = nil
 		if !upgraded {
-			sess.mu.Lock()
 			sess.upgrading = false
-			sess.mu.Unlock()
+		}
+		sess.mu.Unlock()
+		if !upgraded {
 			ws.close()
 		}
 	}()
@@ -274,6 +278,7 @@ func (s *Server) serveUpgrade(c *websocket.Conn, sess *Session) {
 			}
 			sess.setupWS(ws)
 			sess.ws = ws
+			sess.candidate = nil
 			sess.transport = WebSocket
 			sess.upgrading = false
 			if sess.poll != nil {
