@@ -26,11 +26,13 @@ type BroadcastFlags struct {
 	// Compress is a hint for transports that compress. Operators start with
 	// it true, as in Node.
 	Compress bool
-	// Timeout bounds a broadcast's acknowledgements.
+	// Timeout bounds a broadcast's acknowledgements and cluster requests.
 	Timeout time.Duration
+	// ExpectSingleResponse marks an ack request to one remote socket.
+	ExpectSingleResponse bool
 }
 
-// BroadcastOptions select the sockets of a broadcast: those in any of
+// BroadcastOptions select the sockets of an operation: those in any of
 // Rooms (every socket when Rooms is empty) and in none of Except.
 type BroadcastOptions struct {
 	Rooms  []Room
@@ -46,7 +48,8 @@ type Packet struct {
 	Nsp string
 	// Event is the event name.
 	Event string
-	// Args are the event's arguments, as given to Emit ([]byte for binary).
+	// Args are the event's arguments, as given to Emit ([]byte for binary,
+	// [Args] for arguments received from a client).
 	Args []any
 
 	once   sync.Once
@@ -67,51 +70,85 @@ func (p *Packet) encode() ([]engineio.Frame, error) {
 	return p.frames, p.err
 }
 
-// LocalServer is what a server offers its adapter: delivery to the
-// sockets connected to this server.
-type LocalServer interface {
-	// DeliverLocal writes pkt to this server's sockets that opts select.
-	DeliverLocal(pkt *Packet, opts BroadcastOptions)
+// SocketInfo describes a socket for cluster-wide operations: what
+// FetchSockets returns for sockets of other servers.
+type SocketInfo struct {
+	ID        SocketID
+	Handshake *Handshake
+	Rooms     []Room
+	// Data is the socket's data (see [Socket.SetData]); for a socket of
+	// another server it is the decoded JSON value.
+	Data any
 }
 
-// Adapter connects a server to the others of a cluster. Room membership
-// and delivery to local sockets stay in the server; an adapter carries
-// what crosses servers. The server calls Start once before any other
-// method, and Close when it shuts down.
+// Local is what a server offers its adapter: operations on the sockets
+// connected to this server. The adapter calls them for what it receives
+// from other servers, and for the local part of its own operations.
+type Local interface {
+	// Broadcast writes pkt to the local sockets of pkt.Nsp that opts select.
+	Broadcast(pkt *Packet, opts BroadcastOptions)
+	// BroadcastWithAck writes pkt with an ack request to the selected
+	// local sockets and returns how many it reached; onAck is called with
+	// each answer (the first argument of each client's ack), until
+	// opts.Flags.Timeout.
+	BroadcastWithAck(pkt *Packet, opts BroadcastOptions, onAck func(any)) int
+	// FetchSockets describes the selected local sockets.
+	FetchSockets(nsp string, opts BroadcastOptions) []SocketInfo
+	// SocketsJoin makes the selected local sockets join rooms.
+	SocketsJoin(nsp string, opts BroadcastOptions, rooms []Room)
+	// SocketsLeave makes the selected local sockets leave rooms.
+	SocketsLeave(nsp string, opts BroadcastOptions, rooms []Room)
+	// DisconnectSockets disconnects the selected local sockets.
+	DisconnectSockets(nsp string, opts BroadcastOptions, close bool)
+	// ServerSideEmit calls the namespace's server-side listeners of an
+	// event emitted by another server. ack is nil when no answer is
+	// wanted; otherwise only its first call counts.
+	ServerSideEmit(nsp string, event string, args []any, ack func(any))
+	// Rooms lists the rooms with local members.
+	Rooms(nsp string) []Room
+	// HasRoom reports whether a room has local members (a cheap filter
+	// for adapters whose channels name rooms).
+	HasRoom(nsp string, room Room) bool
+}
+
+// Adapter connects a server to the other servers of a cluster. Room
+// membership and delivery to local sockets stay in the server; an adapter
+// carries what crosses servers and calls [Local] for what arrives. The
+// server calls Start once, then AddNamespace for each namespace before its
+// first socket, and Close when it shuts down. Methods may be called from
+// many goroutines at once.
 //
-// Methods may be called from many goroutines at once.
+// Most adapters are built with [NewClusterAdapter] over a small
+// [ClusterBackend]; the in-memory one is [NewMemoryAdapter].
 type Adapter interface {
-	// Start binds the adapter to its server.
-	Start(local LocalServer) error
-	// Broadcast delivers pkt to the sockets opts select on every server
-	// of the cluster, this one included (through local.DeliverLocal).
-	// With opts.Flags.Local it only delivers locally.
+	Start(local Local) error
+	AddNamespace(ctx context.Context, nsp string) error
+	RemoveNamespace(ctx context.Context, nsp string) error
+
+	// Broadcast delivers pkt to the sockets opts select on every server,
+	// this one included (through Local.Broadcast). With opts.Flags.Local
+	// it only delivers locally.
 	Broadcast(ctx context.Context, pkt *Packet, opts BroadcastOptions) error
-	// Close releases the adapter's resources.
+	// BroadcastWithAck is Broadcast with acknowledgements: onClientCount is
+	// called once per server with the number of its sockets reached, and
+	// onAck with each client's answer, until opts.Flags.Timeout.
+	BroadcastWithAck(ctx context.Context, pkt *Packet, opts BroadcastOptions, onClientCount func(int), onAck func(any)) error
+	// FetchSockets describes the selected sockets of every server.
+	FetchSockets(ctx context.Context, nsp string, opts BroadcastOptions) ([]SocketInfo, error)
+	// SocketsJoin, SocketsLeave and DisconnectSockets act on the selected
+	// sockets of every server.
+	SocketsJoin(ctx context.Context, nsp string, opts BroadcastOptions, rooms []Room) error
+	SocketsLeave(ctx context.Context, nsp string, opts BroadcastOptions, rooms []Room) error
+	DisconnectSockets(ctx context.Context, nsp string, opts BroadcastOptions, close bool) error
+	// ServerSideEmit calls the listeners of the other servers. With
+	// wantAck it returns one answer per other server, or an error with the
+	// answers received when ctx ends or the adapter's timeout passes.
+	ServerSideEmit(ctx context.Context, nsp string, event string, args []any, wantAck bool) ([]any, error)
+	// ServerCount is the number of servers of the cluster, this one
+	// included.
+	ServerCount(ctx context.Context, nsp string) (int, error)
+	// AllRooms lists the rooms with members on any server.
+	AllRooms(ctx context.Context, nsp string) ([]Room, error)
+
 	Close(ctx context.Context) error
 }
-
-// MemoryAdapter is the default adapter: one server, nothing to carry.
-type MemoryAdapter struct {
-	local LocalServer
-}
-
-var _ Adapter = (*MemoryAdapter)(nil)
-
-// NewMemoryAdapter returns an adapter for a single server.
-func NewMemoryAdapter() *MemoryAdapter { return &MemoryAdapter{} }
-
-// Start implements [Adapter].
-func (a *MemoryAdapter) Start(local LocalServer) error {
-	a.local = local
-	return nil
-}
-
-// Broadcast implements [Adapter]: local delivery only.
-func (a *MemoryAdapter) Broadcast(_ context.Context, pkt *Packet, opts BroadcastOptions) error {
-	a.local.DeliverLocal(pkt, opts)
-	return nil
-}
-
-// Close implements [Adapter].
-func (a *MemoryAdapter) Close(context.Context) error { return nil }

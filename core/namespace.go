@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-sio/sio/core/internal/sio"
 )
@@ -31,6 +32,7 @@ type Namespace struct {
 	onConnect   []func(*Socket)
 	sockets     map[SocketID]*Socket
 	rooms       map[Room]map[SocketID]*Socket
+	serverSide  map[string][]ServerSideHandler
 
 	ackID atomic.Int64
 }
@@ -271,3 +273,6 @@ func (n *Namespace) collect(dst []*Socket, opts BroadcastOptions) []*Socket {
 	}
 	return dst
 }
+
+// Timeout starts a broadcast whose acknowledgements are awaited for d.
+func (n *Namespace) Timeout(d time.Duration) BroadcastOperator { return n.operator().Timeout(d) }

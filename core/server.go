@@ -55,7 +55,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.engine = eng
-	if err := s.adapter.Start(s); err != nil {
+	if err := s.adapter.Start(serverLocal{s}); err != nil {
 		return nil, err
 	}
 	s.Of("/")
@@ -93,11 +93,16 @@ func (s *Server) Of(name string) *Namespace {
 		name = "/" + name
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	n, ok := s.namespaces[name]
 	if !ok {
 		n = newNamespace(s, name)
 		s.namespaces[name] = n
+	}
+	s.mu.Unlock()
+	if !ok {
+		if err := s.adapter.AddNamespace(context.Background(), name); err != nil {
+			s.cfg.Logger.Error("sio: adapter cannot serve namespace", "nsp", name, "err", err)
+		}
 	}
 	return n
 }
@@ -125,13 +130,6 @@ func (s *Server) Except(rooms ...Room) BroadcastOperator { return s.Sockets().Ex
 
 // Emit sends an event to every socket of the main namespace.
 func (s *Server) Emit(event string, args ...any) error { return s.Sockets().Emit(event, args...) }
-
-// DeliverLocal implements [LocalServer].
-func (s *Server) DeliverLocal(pkt *Packet, opts BroadcastOptions) {
-	if n := s.lookupNamespace(pkt.Nsp); n != nil {
-		n.deliver(pkt, opts)
-	}
-}
 
 func (s *Server) onSession(sess *engineio.Session) {
 	c := newClient(s, sess)

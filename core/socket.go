@@ -55,6 +55,7 @@ type Socket struct {
 	onDisconnecting []func(reason string)
 	onError         []func(error)
 	acks            map[int64]*pendingAck
+	data            any
 }
 
 type pendingAck struct {
