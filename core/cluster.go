@@ -87,6 +87,9 @@ type ClusterReceiver interface {
 	OnMessage(msg *ClusterMessage)
 	// OnResponse handles a response addressed to this server.
 	OnResponse(msg *ClusterMessage)
+	// Local gives access to this server's sockets, for back ends whose
+	// wire protocol has requests of its own.
+	Local() Local
 }
 
 // ClusterConfig configures [NewClusterAdapter].
@@ -150,6 +153,9 @@ func randomHex(n int) string {
 
 // UID identifies this server in the cluster.
 func (a *ClusterAdapter) UID() string { return a.cfg.UID }
+
+// Local implements [ClusterReceiver].
+func (a *ClusterAdapter) Local() Local { return a.local }
 
 // Start implements [Adapter].
 func (a *ClusterAdapter) Start(local Local) error {
