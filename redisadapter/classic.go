@@ -237,10 +237,10 @@ func (b *classic) Publish(ctx context.Context, msg *core.ClusterMessage) error {
 		}
 		channel = b.requestChannel(msg.Nsp)
 		body, err = json.Marshal(struct {
-			UID   string    `json:"uid"`
-			Type  int       `json:"type"`
-			Opts  jsonOpts  `json:"opts"`
-			Rooms []string  `json:"rooms"`
+			UID   string   `json:"uid"`
+			Type  int      `json:"type"`
+			Opts  jsonOpts `json:"opts"`
+			Rooms []string `json:"rooms"`
 		}{msg.UID, typ, toJSONOpts(msg.Opts), rooms(msg.Rooms)})
 	case core.MsgDisconnectSockets:
 		channel = b.requestChannel(msg.Nsp)
