@@ -1,6 +1,10 @@
 package core
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/go-sio/sio/core/internal/sio"
+)
 
 // Errors.
 var (
@@ -38,3 +42,7 @@ const (
 	ReasonClientNamespaceDisconnect = "client namespace disconnect"
 	ReasonServerNamespaceDisconnect = "server namespace disconnect"
 )
+
+// IsReservedEvent reports whether an event name is reserved by the
+// protocol and cannot be emitted.
+func IsReservedEvent(name string) bool { return sio.IsReserved(name) }

@@ -24,6 +24,9 @@ type Event struct {
 	Args []json.RawMessage
 	// AckID is the server's ack id, -1 when it asked for none.
 	AckID int64
+	// Attachments are the binary attachments of a binary event; Args
+	// hold their placeholders.
+	Attachments [][]byte
 }
 
 // Decode decodes the arguments into dst, in order.
@@ -293,13 +296,49 @@ var ErrServerDisconnect = errors.New("sioclient: io server disconnect")
 
 func (c *Client) readLoop() {
 	defer close(c.events)
+	var pending *Event
+	want := 0
 	for {
-		_, msg, err := c.ws.ReadMessage()
+		mt, msg, err := c.ws.ReadMessage()
 		if err != nil {
 			c.end(err)
 			return
 		}
+		if mt == websocket.BinaryMessage {
+			if pending == nil {
+				continue
+			}
+			pending.Attachments = append(pending.Attachments, msg)
+			if len(pending.Attachments) == want {
+				c.deliver(*pending)
+				pending = nil
+			}
+			continue
+		}
 		s := string(msg)
+		if strings.HasPrefix(s, "45") {
+			// BINARY_EVENT: "45<n>-[nsp,][id][...]"
+			dash := strings.IndexByte(s, '-')
+			if dash < 0 {
+				continue
+			}
+			n, err := strconv.Atoi(s[2:dash])
+			if err != nil || n <= 0 {
+				continue
+			}
+			_, nsp, id, payload := parse("42" + s[dash+1:])
+			if nsp != c.nsp {
+				continue
+			}
+			var raw []json.RawMessage
+			if json.Unmarshal([]byte(payload), &raw) != nil || len(raw) == 0 {
+				continue
+			}
+			var name string
+			_ = json.Unmarshal(raw[0], &name)
+			pending, want = &Event{Name: name, Args: raw[1:], AckID: id}, n
+			continue
+		}
 		if s == "2" {
 			_ = c.write("3")
 			continue
@@ -320,14 +359,7 @@ func (c *Client) readLoop() {
 			}
 			var name string
 			_ = json.Unmarshal(raw[0], &name)
-			ev := Event{Name: name, Args: raw[1:], AckID: id}
-			if id >= 0 && c.autoAck != nil {
-				_ = c.Ack(id, c.autoAck(ev)...)
-			}
-			select {
-			case c.events <- ev:
-			default:
-			}
+			c.deliver(Event{Name: name, Args: raw[1:], AckID: id})
 		case '3':
 			var raw []json.RawMessage
 			_ = json.Unmarshal([]byte(payload), &raw)
@@ -341,6 +373,16 @@ func (c *Client) readLoop() {
 				}
 			}
 		}
+	}
+}
+
+func (c *Client) deliver(ev Event) {
+	if ev.AckID >= 0 && c.autoAck != nil {
+		_ = c.Ack(ev.AckID, c.autoAck(ev)...)
+	}
+	select {
+	case c.events <- ev:
+	default:
 	}
 }
 
