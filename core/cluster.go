@@ -426,3 +426,17 @@ func (a *ClusterAdapter) OnResponse(msg *ClusterMessage) {
 		p.onResponse(msg)
 	}
 }
+
+// RoomCreated implements [RoomWatcher] for back ends that watch rooms.
+func (a *ClusterAdapter) RoomCreated(nsp string, room Room, private bool) {
+	if rw, ok := a.backend.(RoomWatcher); ok {
+		rw.RoomCreated(nsp, room, private)
+	}
+}
+
+// RoomDeleted implements [RoomWatcher] for back ends that watch rooms.
+func (a *ClusterAdapter) RoomDeleted(nsp string, room Room, private bool) {
+	if rw, ok := a.backend.(RoomWatcher); ok {
+		rw.RoomDeleted(nsp, room, private)
+	}
+}

@@ -135,11 +135,13 @@ func (n *Namespace) connect(c *client, auth []byte) {
 	if !c.addSocket(s) {
 		return
 	}
+	var evs []roomEvent
 	n.mu.Lock()
 	n.sockets[s.id] = s
-	n.joinLocked(s, Room(s.id))
+	n.joinLocked(s, Room(s.id), &evs)
 	handlers := slices.Clone(n.onConnect)
 	n.mu.Unlock()
+	n.sendRoomEvents(evs)
 	s.setConnected()
 
 	ans, _ := json.Marshal(struct {
@@ -180,35 +182,78 @@ func (p panicError) Error() string { return "core: handler panicked" }
 
 func errPanic(v any) error { return panicError{v} }
 
-func (n *Namespace) joinLocked(s *Socket, r Room) {
+// roomEvent records a room created or deleted, for adapters that watch
+// rooms (RoomWatcher); events are sent after the namespace lock is
+// released.
+type roomEvent struct {
+	room    Room
+	created bool
+	private bool
+}
+
+func (n *Namespace) joinLocked(s *Socket, r Room, ev *[]roomEvent) {
 	m := n.rooms[r]
 	if m == nil {
 		m = make(map[SocketID]*Socket)
 		n.rooms[r] = m
+		if ev != nil {
+			*ev = append(*ev, roomEvent{room: r, created: true, private: r == Room(s.id)})
+		}
 	}
 	m[s.id] = s
 	s.rooms[r] = struct{}{}
 }
 
-func (n *Namespace) leaveLocked(s *Socket, r Room) {
+func (n *Namespace) leaveLocked(s *Socket, r Room, ev *[]roomEvent) {
 	if m := n.rooms[r]; m != nil {
 		delete(m, s.id)
 		if len(m) == 0 {
 			delete(n.rooms, r)
+			if ev != nil {
+				*ev = append(*ev, roomEvent{room: r, private: r == Room(s.id)})
+			}
 		}
 	}
 	delete(s.rooms, r)
 }
 
+// RoomWatcher is an optional interface of an [Adapter]: it is told when
+// a room gets its first local member and when it loses its last one (for
+// example to subscribe to a channel per room). Private rooms are the
+// rooms named after a socket's own id.
+type RoomWatcher interface {
+	RoomCreated(nsp string, room Room, private bool)
+	RoomDeleted(nsp string, room Room, private bool)
+}
+
+func (n *Namespace) sendRoomEvents(evs []roomEvent) {
+	if len(evs) == 0 {
+		return
+	}
+	rw, ok := n.srv.adapter.(RoomWatcher)
+	if !ok {
+		return
+	}
+	for _, e := range evs {
+		if e.created {
+			rw.RoomCreated(n.name, e.room, e.private)
+		} else {
+			rw.RoomDeleted(n.name, e.room, e.private)
+		}
+	}
+}
+
 func (n *Namespace) removeSocket(s *Socket) {
+	var evs []roomEvent
 	n.mu.Lock()
 	for r := range s.rooms {
-		n.leaveLocked(s, r)
+		n.leaveLocked(s, r, &evs)
 	}
 	if n.sockets[s.id] == s {
 		delete(n.sockets, s.id)
 	}
 	n.mu.Unlock()
+	n.sendRoomEvents(evs)
 }
 
 var targetPool = sync.Pool{New: func() any { s := make([]*Socket, 0, 64); return &s }}

@@ -271,25 +271,31 @@ func (s *Socket) takeAck(id int64) *pendingAck {
 // Join adds the socket to rooms.
 func (s *Socket) Join(rooms ...Room) {
 	n := s.nsp
+	var evs []roomEvent
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if n.sockets[s.id] != s {
+		n.mu.Unlock()
 		return
 	}
 	for _, r := range rooms {
-		n.joinLocked(s, r)
+		n.joinLocked(s, r, &evs)
 	}
+	n.mu.Unlock()
+	n.sendRoomEvents(evs)
 }
 
 // Leave removes the socket from a room.
 func (s *Socket) Leave(room Room) {
 	n := s.nsp
+	var evs []roomEvent
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if n.sockets[s.id] != s {
+		n.mu.Unlock()
 		return
 	}
-	n.leaveLocked(s, room)
+	n.leaveLocked(s, room, &evs)
+	n.mu.Unlock()
+	n.sendRoomEvents(evs)
 }
 
 // Rooms lists the socket's rooms, its own id's room included.

@@ -2,6 +2,7 @@ package redisadapter
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,7 +42,7 @@ func (c Config) withDefaults() Config {
 // Adapter is a [core.Adapter] over Redis. Give each server its own.
 type Adapter struct {
 	*core.ClusterAdapter
-	b *classic
+	b interface{ connectedFlag() *atomic.Bool }
 }
 
 var _ core.Adapter = (*Adapter)(nil)
@@ -62,4 +63,4 @@ func New(rdb redis.UniversalClient, cfg Config) *Adapter {
 // Connected reports whether the adapter's subscription to Redis is up.
 // While it is down, local delivery goes on, broadcasts do not reach the
 // other servers and requests fail.
-func (a *Adapter) Connected() bool { return a.b.connected.Load() }
+func (a *Adapter) Connected() bool { return a.b.connectedFlag().Load() }

@@ -54,6 +54,8 @@ func newClassic(rdb redis.UniversalClient, cfg Config) *classic {
 		work: make(chan *redis.Message, 4096), stop: make(chan struct{})}
 }
 
+func (b *classic) connectedFlag() *atomic.Bool { return &b.connected }
+
 func (b *classic) broadcastChannel(nsp string) string { return b.cfg.Key + "#" + nsp + "#" }
 func (b *classic) requestChannel(nsp string) string   { return b.cfg.Key + "-request#" + nsp + "#" }
 func (b *classic) responseChannel(nsp string) string  { return b.cfg.Key + "-response#" + nsp + "#" }

@@ -126,21 +126,45 @@ func encodeJSONOrMsgpack(m msgpack.Map) ([]byte, error) {
 	if hasBinary(m) {
 		return msgpack.Marshal(m)
 	}
-	b := []byte{'{'}
-	for i, kv := range m {
-		if i > 0 {
-			b = append(b, ',')
+	return appendJSONValue(nil, m)
+}
+
+// appendJSONValue writes JSON keeping the order of msgpack.Map entries.
+func appendJSONValue(b []byte, v any) ([]byte, error) {
+	switch t := v.(type) {
+	case msgpack.Map:
+		b = append(b, '{')
+		for i, kv := range t {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			k, _ := json.Marshal(kv.Key)
+			b = append(b, k...)
+			b = append(b, ':')
+			var err error
+			if b, err = appendJSONValue(b, kv.Value); err != nil {
+				return nil, err
+			}
 		}
-		k, _ := json.Marshal(kv.Key)
-		b = append(b, k...)
-		b = append(b, ':')
-		v, err := json.Marshal(jsonSafe(kv.Value))
-		if err != nil {
-			return nil, err
+		return append(b, '}'), nil
+	case []any:
+		b = append(b, '[')
+		for i, e := range t {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendJSONValue(b, e); err != nil {
+				return nil, err
+			}
 		}
-		b = append(b, v...)
+		return append(b, ']'), nil
 	}
-	return append(b, '}'), nil
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, j...), nil
 }
 
 // jsonSafe converts msgpack.Map values for encoding/json.

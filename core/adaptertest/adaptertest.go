@@ -147,7 +147,46 @@ func (c *cluster) connectOpts(i int, name string, rooms []string, autoAck func(s
 		c.t.Fatalf("connect %s to server %d: %v", name, i, err)
 	}
 	c.t.Cleanup(func() { _ = cl.Close() })
+	c.settle(i, cl, append(rooms, cl.ID)...)
 	return cl
+}
+
+// settle waits until broadcasts from another server to each of rooms
+// reach cl. Adapters may subscribe to a channel per room asynchronously
+// (as Node's sharded adapter does); until that is done a broadcast to the
+// room can be missed, so the suite waits for it before testing.
+func (c *cluster) settle(i int, cl *sioclient.Client, rooms ...string) {
+	c.t.Helper()
+	from := c.nodes[(i+1)%len(c.nodes)].srv
+	for _, r := range rooms {
+		deadline := time.Now().Add(Timeout)
+		for {
+			if err := from.To(core.Room(r)).Emit("__settle", r); err != nil {
+				c.t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			ev, err := cl.Next(ctx)
+			cancel()
+			if err == nil && ev.Name == "__settle" && str(c.t, ev.Args[0]) == r {
+				break
+			}
+			if time.Now().After(deadline) {
+				c.t.Fatalf("broadcasts to room %s never reached the client", r)
+			}
+		}
+	}
+	// Drain late duplicates of the probes.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	for {
+		ev, err := cl.Next(ctx)
+		if err != nil {
+			return
+		}
+		if ev.Name != "__settle" {
+			c.t.Fatalf("unexpected event %q while settling", ev.Name)
+		}
+	}
 }
 
 func waitFor(t testing.TB, what string, cond func() bool) {

@@ -1,0 +1,57 @@
+package redisadapter_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/go-sio/sio/core"
+	"github.com/go-sio/sio/core/adaptertest"
+	"github.com/go-sio/sio/internal/redistest"
+	"github.com/go-sio/sio/redisadapter"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	redistest.Cleanup()
+	os.Exit(code)
+}
+
+// TestConformance runs the adapter conformance suite on the classic
+// adapter, three servers on one real Redis.
+func TestConformance(t *testing.T) {
+	adaptertest.Run(t, func(t testing.TB) func() core.Adapter {
+		rdb := redistest.Client(t)
+		prefix := redistest.Prefix(t)
+		return func() core.Adapter {
+			return redisadapter.New(rdb, redisadapter.Config{Key: prefix})
+		}
+	})
+}
+
+// TestConformanceSharded runs the suite on the sharded adapter, in each
+// subscription mode, on a standalone Redis 7.
+func TestConformanceSharded(t *testing.T) {
+	for _, mode := range []redisadapter.SubscriptionMode{redisadapter.Static, redisadapter.Dynamic, redisadapter.DynamicPrivate} {
+		t.Run(string(mode), func(t *testing.T) {
+			adaptertest.Run(t, func(t testing.TB) func() core.Adapter {
+				rdb := redistest.Client(t)
+				prefix := redistest.Prefix(t)
+				return func() core.Adapter {
+					return redisadapter.NewSharded(rdb, redisadapter.ShardedConfig{ChannelPrefix: prefix, SubscriptionMode: mode})
+				}
+			})
+		})
+	}
+}
+
+// TestConformanceShardedCluster runs the suite on the sharded adapter over
+// a real three-master Redis Cluster.
+func TestConformanceShardedCluster(t *testing.T) {
+	adaptertest.Run(t, func(t testing.TB) func() core.Adapter {
+		rdb := redistest.ClusterClient(t)
+		prefix := redistest.Prefix(t)
+		return func() core.Adapter {
+			return redisadapter.NewSharded(rdb, redisadapter.ShardedConfig{ChannelPrefix: prefix})
+		}
+	})
+}
