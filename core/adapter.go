@@ -89,8 +89,8 @@ type Local interface {
 	Broadcast(pkt *Packet, opts BroadcastOptions)
 	// BroadcastWithAck writes pkt with an ack request to the selected
 	// local sockets and returns how many it reached; onAck is called with
-	// each answer (the first argument of each client's ack), until
-	// opts.Flags.Timeout.
+	// each answer, until opts.Flags.Timeout: the first argument of each
+	// client's ack, as an [Args] of one raw value.
 	BroadcastWithAck(pkt *Packet, opts BroadcastOptions, onAck func(any)) int
 	// FetchSockets describes the selected local sockets.
 	FetchSockets(nsp string, opts BroadcastOptions) []SocketInfo

@@ -105,11 +105,25 @@ type ClusterConfig struct {
 
 // Cluster errors.
 var (
-	// ErrRequestTimeout is returned by cluster requests that did not get
-	// every server's answer in time; partial results come with it.
+	// ErrRequestTimeout is matched (errors.Is) by the errors of cluster
+	// requests that did not get every server's answer in time; partial
+	// results come with them.
 	ErrRequestTimeout = errors.New("core: timeout reached while waiting for the other servers")
 	ErrAdapterClosed  = errors.New("core: adapter closed")
 )
+
+// RequestTimeoutError tells how many servers answered a cluster request
+// before its timeout.
+type RequestTimeoutError struct {
+	Received, Expected int
+}
+
+func (e *RequestTimeoutError) Error() string {
+	return fmt.Sprintf("core: timeout reached: only %d responses received out of %d", e.Received, e.Expected)
+}
+
+// Unwrap makes the error match [ErrRequestTimeout].
+func (e *RequestTimeoutError) Unwrap() error { return ErrRequestTimeout }
 
 // ClusterAdapter implements [Adapter] over a [ClusterBackend], with the
 // semantics of Node's ClusterAdapter: it is written once, so every back
@@ -284,7 +298,7 @@ func (a *ClusterAdapter) collect(ctx context.Context, msg *ClusterMessage, timeo
 		case m := <-ch:
 			out = append(out, m)
 		case <-ctx.Done():
-			return out, fmt.Errorf("%w: only %d responses received out of %d", ErrRequestTimeout, len(out), expected)
+			return out, &RequestTimeoutError{Received: len(out), Expected: expected}
 		}
 	}
 	return out, nil

@@ -12,8 +12,8 @@ import (
 )
 
 // ServerSideHandler handles an event emitted by another server with
-// ServerSideEmit. ack answers the emitter when it asked for answers (only
-// the first call counts); it is never nil.
+// ServerSideEmit. ack answers the emitter (only the first call counts); it
+// is nil when the emitter asked for no answer.
 type ServerSideHandler func(args []any, ack func(any))
 
 var reservedServerSide = map[string]bool{"connect": true, "connection": true, "new_namespace": true}
@@ -34,9 +34,6 @@ func (n *Namespace) onServerSideEmit(event string, args []any, ack func(any)) {
 	n.mu.RLock()
 	hs := slices.Clone(n.serverSide[event])
 	n.mu.RUnlock()
-	if ack == nil {
-		ack = func(any) {}
-	}
 	for _, h := range hs {
 		func() {
 			defer func() {
@@ -176,6 +173,12 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		mu.Unlock()
 	}
 	onAck := func(v any) {
+		if a, ok := v.(Args); ok {
+			v = nil
+			if a.Len() > 0 {
+				_ = a.decodeOne(0, &v)
+			}
+		}
 		mu.Lock()
 		if !closed {
 			responses = append(responses, v)

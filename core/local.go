@@ -127,11 +127,13 @@ func (n *Namespace) deliverWithAck(pkt *Packet, opts BroadcastOptions, onAck fun
 		if over {
 			return
 		}
-		var v any
+		// The first answer argument, still raw: adapters forward it as the
+		// client wrote it (key order included).
+		first := Args{attachments: a.attachments}
 		if a.Len() > 0 {
-			_ = a.decodeOne(0, &v)
+			first.raw = a.raw[:1]
 		}
-		onAck(v)
+		onAck(first)
 	}
 	for _, s := range targets {
 		if !s.addAck(id, &pendingAck{cb: cb}) {

@@ -125,6 +125,9 @@ func (s *Server) OnConnection(fn func(*Socket)) { s.Sockets().OnConnection(fn) }
 // To starts a broadcast of the main namespace to room(s).
 func (s *Server) To(rooms ...Room) BroadcastOperator { return s.Sockets().To(rooms...) }
 
+// In is the same as To.
+func (s *Server) In(rooms ...Room) BroadcastOperator { return s.Sockets().To(rooms...) }
+
 // Except starts a broadcast of the main namespace excluding room(s).
 func (s *Server) Except(rooms ...Room) BroadcastOperator { return s.Sockets().Except(rooms...) }
 

@@ -17,7 +17,7 @@ func argsValues(event string, args []any) ([]any, error) {
 	out = append(out, event)
 	for _, a := range args {
 		if ca, ok := a.(core.Args); ok {
-			vals, err := ca.Values()
+			vals, err := orderedArgs(ca)
 			if err != nil {
 				return nil, err
 			}
@@ -189,7 +189,7 @@ func jsonSafe(v any) any {
 // genericValue makes an ack answer or a server-side answer encodable.
 func genericValue(v any) any {
 	if a, ok := v.(core.Args); ok {
-		vals, err := a.Values()
+		vals, err := orderedArgs(a)
 		if err != nil || len(vals) == 0 {
 			return nil
 		}

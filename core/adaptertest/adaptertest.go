@@ -123,6 +123,9 @@ func setup(srv *core.Server, index int) {
 		})
 	})
 	srv.Sockets().OnServerSideEmit("hello", func(args []any, ack func(any)) {
+		if ack == nil {
+			return
+		}
 		ack(map[string]any{"from": index, "args": args})
 	})
 }

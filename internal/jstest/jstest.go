@@ -176,12 +176,19 @@ func Scenarios(t testing.TB) []string {
 // within RunTimeout; on success the output is logged.
 func Run(t testing.TB, scenario string, env ...string) {
 	t.Helper()
-	node := Node(t)
-	dir := Setup(t)
 	if !strings.HasSuffix(scenario, ".mjs") {
 		scenario += ".mjs"
 	}
-	script := filepath.Join("scenarios", scenario)
+	RunScript(t, filepath.Join("scenarios", scenario), env...)
+}
+
+// RunScript runs a script of testdata (a path relative to it, e.g.
+// "cluster/interop.mjs") as Run does.
+func RunScript(t testing.TB, script string, env ...string) {
+	t.Helper()
+	node := Node(t)
+	dir := Setup(t)
+	scenario := script
 	if _, err := os.Stat(filepath.Join(dir, script)); err != nil {
 		t.Fatalf("jstest: unknown scenario %q: %v", scenario, err)
 	}
@@ -214,10 +221,18 @@ func Run(t testing.TB, scenario string, env ...string) {
 // The process is killed in t.Cleanup; its output is logged if the test failed.
 func StartNodeFixture(t testing.TB, env ...string) (url string) {
 	t.Helper()
+	return StartNodeServer(t, "fixture-node.mjs", env...)
+}
+
+// StartNodeServer starts a Node server script of testdata (a path relative
+// to it, e.g. "cluster/server-node.mjs") that prints "listening <port>"
+// when ready, and returns its base URL, as StartNodeFixture does.
+func StartNodeServer(t testing.TB, script string, env ...string) (url string) {
+	t.Helper()
 	node := Node(t)
 	dir := Setup(t)
 
-	cmd := exec.Command(node, "fixture-node.mjs")
+	cmd := exec.Command(node, script)
 	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), "PORT=0"), env...)
 	cmd.WaitDelay = 5 * time.Second
