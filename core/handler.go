@@ -33,6 +33,10 @@ type eventHandler struct {
 // or func(Args) / func(Args, Ack) for raw access. It returns nothing or an
 // error (logged and reported to OnError).
 func newEventHandler(fn any) (*eventHandler, error) {
+	v := reflect.ValueOf(fn)
+	if v.Kind() != reflect.Func || v.IsNil() {
+		return nil, fmt.Errorf("core: handler must be a func, got %T", fn)
+	}
 	switch f := fn.(type) {
 	case func(Args):
 		return &eventHandler{fnArgs: f}, nil
@@ -40,10 +44,6 @@ func newEventHandler(fn any) (*eventHandler, error) {
 		return &eventHandler{fnArgsAck: f, wantsAck: true}, nil
 	case func():
 		return &eventHandler{fnNone: f}, nil
-	}
-	v := reflect.ValueOf(fn)
-	if v.Kind() != reflect.Func || v.IsNil() {
-		return nil, fmt.Errorf("core: handler must be a func, got %T", fn)
 	}
 	t := v.Type()
 	if t.IsVariadic() {

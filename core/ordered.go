@@ -13,6 +13,19 @@ import (
 // orderedObject) and numbers as written (json.Number), so that re-encoding
 // gives back the same text. Placeholders are replaced by their attachment.
 func decodeOrdered(raw []byte, atts [][]byte) (any, error) {
+	if len(atts) > 0 {
+		// Check the placeholders top-down, as the reference reconstructs
+		// (a placeholder replaces its whole object, whatever it contains).
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		if _, err := sio.Reconstruct(v, atts); err != nil {
+			return nil, err
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	v, err := orderedValue(dec, atts, 0)
@@ -82,11 +95,10 @@ func orderedPlaceholder(obj orderedObject, atts [][]byte) ([]byte, bool, error) 
 		m[f.name] = f.value
 	}
 	n, ok, err := sio.Placeholder(m)
-	if !ok {
+	if !ok || err != nil || n < 0 || n >= len(atts) {
+		// Checked by decodeOrdered: an invalid placeholder can only be
+		// inside a valid one, which replaces it.
 		return nil, false, nil
-	}
-	if err != nil || n < 0 || n >= len(atts) {
-		return nil, true, sio.ErrIllegalPlaceholder
 	}
 	return atts[n], true, nil
 }
@@ -108,7 +120,10 @@ func appendRawArgs(data []byte, a Args, first bool, atts *[][]byte) ([]byte, err
 		if err != nil {
 			return nil, err
 		}
-		if data, err = appendJSON(data, replaceBinary(valueOf(v), atts)); err != nil {
+		if v, err = (&walk{atts: atts}).replaceBinary(valueOf(v), 0); err != nil {
+			return nil, err
+		}
+		if data, err = appendJSON(data, v); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -16,16 +17,19 @@ import (
 // default /socket.io/) and serves fasthttp through [Server.ServeFastHTTP].
 // It is safe for concurrent use.
 type Server struct {
-	cfg     Config
-	engine  *engineio.Server
-	adapter Adapter
+	cfg      Config
+	engine   *engineio.Server
+	adapter  Adapter
+	recovery *recoveryStore
 
-	mu         sync.RWMutex
-	namespaces map[string]*Namespace
-	clients    map[*client]struct{}
-	closed     bool
-	closeOnce  sync.Once
-	closeErr   error
+	mu             sync.RWMutex
+	namespaces     map[string]*Namespace
+	parents        []*ParentNamespace
+	onNewNamespace []func(*Namespace)
+	clients        map[*client]struct{}
+	closed         bool
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 // New returns a server configured by cfg; cfg is not modified.
@@ -36,6 +40,9 @@ func New(cfg Config) (*Server, error) {
 		adapter:    cfg.Adapter,
 		namespaces: make(map[string]*Namespace),
 		clients:    make(map[*client]struct{}),
+	}
+	if cfg.Recovery != nil {
+		s.recovery = newRecoveryStore(cfg.Recovery.MaxDisconnectionDuration)
 	}
 	eng, err := engineio.New(engineio.Config{
 		PingInterval:     cfg.PingInterval,
@@ -98,10 +105,27 @@ func (s *Server) Of(name string) *Namespace {
 		n = newNamespace(s, name)
 		s.namespaces[name] = n
 	}
+	parents := slices.Clone(s.parents)
+	hooks := slices.Clone(s.onNewNamespace)
 	s.mu.Unlock()
 	if !ok {
+		// A name that a regexp parent matches becomes its child.
+		for _, p := range parents {
+			if p.re != nil && p.re.MatchString(name) {
+				n.parent = p
+				p.mu.Lock()
+				p.children[name] = n
+				p.mu.Unlock()
+				break
+			}
+		}
 		if err := s.adapter.AddNamespace(context.Background(), name); err != nil {
 			s.cfg.Logger.Error("sio: adapter cannot serve namespace", "nsp", name, "err", err)
+		}
+		if name != "/" {
+			for _, h := range hooks {
+				h(n)
+			}
 		}
 	}
 	return n

@@ -1,6 +1,9 @@
 package sio
 
-import "errors"
+import (
+	"errors"
+	"math"
+)
 
 // ErrIllegalPlaceholder reports a placeholder whose num is not an
 // attachment index.
@@ -18,18 +21,24 @@ func Placeholder(v any) (int, bool, error) {
 	}
 	switch n := m["num"].(type) {
 	case float64:
-		if n != float64(int(n)) {
-			return 0, true, ErrIllegalPlaceholder
-		}
-		return int(n), true, nil
-	case interface{ Int64() (int64, error) }:
-		i, err := n.Int64()
+		return placeholderIndex(n)
+	case interface{ Float64() (float64, error) }: // json.Number
+		f, err := n.Float64()
 		if err != nil {
 			return 0, true, ErrIllegalPlaceholder
 		}
-		return int(i), true, nil
+		return placeholderIndex(f)
 	}
 	return 0, true, ErrIllegalPlaceholder
+}
+
+// placeholderIndex accepts any JSON number with an integer value, as
+// JSON.parse does (1, 1.0, 1e0 and -0 are the same number).
+func placeholderIndex(f float64) (int, bool, error) {
+	if f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
+		return 0, true, ErrIllegalPlaceholder
+	}
+	return int(f), true, nil
 }
 
 // Reconstruct replaces, in a value decoded from JSON, every placeholder by

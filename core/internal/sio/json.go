@@ -95,13 +95,23 @@ func appendElements(out [][]byte, data []byte) ([][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if end == start {
+			return nil, errSyntax // a delimiter where a value should be
+		}
 		out = append(out, data[start:end])
 		i = end
 		for i < len(data) && isSpace(data[i]) {
 			i++
 		}
-		if i < len(data) && data[i] == ',' {
+		if i >= len(data) {
+			return nil, errSyntax
+		}
+		switch data[i] {
+		case ',':
 			i++
+		case ']':
+		default:
+			return nil, errSyntax
 		}
 	}
 }
