@@ -147,7 +147,11 @@ func (c *client) dispatch(p *sio.Packet, atts [][]byte) {
 }
 
 func (c *client) connect(p *sio.Packet) {
-	n := c.srv.lookupNamespace(p.Nsp)
+	var auth map[string]any
+	if len(p.Data) > 0 {
+		_ = json.Unmarshal(p.Data, &auth)
+	}
+	n := c.srv.resolveNamespace(p.Nsp, auth)
 	if n == nil {
 		c.sendConnectError(p.Nsp, &ConnectError{Message: "Invalid namespace"})
 		return

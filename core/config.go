@@ -55,6 +55,9 @@ type Config struct {
 	// MaxAttachments bounds the binary attachments of one packet. Zero
 	// means 10, as in socket.io-parser.
 	MaxAttachments int
+	// Recovery, when set, turns on connection state recovery. Nil means
+	// off, as in Node.
+	Recovery *RecoveryConfig
 	// Adapter carries broadcasts and cluster-wide operations. Nil means an
 	// in-memory adapter: a single server.
 	Adapter Adapter
@@ -80,6 +83,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Recovery != nil {
+		r := *c.Recovery
+		if r.MaxDisconnectionDuration <= 0 {
+			r.MaxDisconnectionDuration = 2 * time.Minute
+		}
+		c.Recovery = &r
 	}
 	if c.Adapter == nil {
 		c.Adapter = NewMemoryAdapter()

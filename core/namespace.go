@@ -33,6 +33,7 @@ type Namespace struct {
 	sockets     map[SocketID]*Socket
 	rooms       map[Room]map[SocketID]*Socket
 	serverSide  map[string][]ServerSideHandler
+	parent      *ParentNamespace
 
 	ackID atomic.Int64
 }
@@ -119,9 +120,34 @@ func (n *Namespace) EmitContext(ctx context.Context, event string, args ...any) 
 // CONNECT answer, then the connection handlers.
 func (n *Namespace) connect(c *client, auth []byte) {
 	s := newSocket(n, c, auth)
+	var (
+		missed   []*Packet
+		restored []Room
+	)
+	if store := n.srv.recovery; store != nil {
+		if pid, off, ok := recoveryAuth(s.handshake.Auth); ok {
+			if sess, pkts, ok := store.restore(n.name, pid, off); ok {
+				s.id, s.pid, s.recovered, s.data = sess.sid, sess.pid, true, sess.data
+				restored, missed = sess.rooms, pkts
+			}
+		}
+		if s.pid == "" {
+			s.pid = newPID()
+		}
+	}
 	n.mu.RLock()
 	mws := slices.Clone(n.middlewares)
+	handlers := slices.Clone(n.onConnect)
+	parent := n.parent
 	n.mu.RUnlock()
+	if parent != nil {
+		pmws, phs := parent.handlers()
+		mws = append(pmws, mws...)
+		handlers = append(phs, handlers...)
+	}
+	if s.recovered && !n.srv.cfg.Recovery.RunMiddlewares {
+		mws = nil
+	}
 	for _, mw := range mws {
 		if err := runMiddleware(mw, s); err != nil {
 			var ce *ConnectError
@@ -135,19 +161,32 @@ func (n *Namespace) connect(c *client, auth []byte) {
 	if !c.addSocket(s) {
 		return
 	}
+	ans, _ := json.Marshal(struct {
+		SID SocketID `json:"sid"`
+		PID string   `json:"pid,omitempty"`
+	}{s.id, s.pid})
+	connectFrames := encodePacket(sio.Connect, n.name, sio.NoID, ans, nil)
+
+	// The CONNECT answer is queued under the lock, so that no broadcast
+	// that sees the new socket can reach the client before it; replayed
+	// packets go first, as in Node.
 	var evs []roomEvent
 	n.mu.Lock()
 	n.sockets[s.id] = s
 	n.joinLocked(s, Room(s.id), &evs)
-	handlers := slices.Clone(n.onConnect)
+	for _, r := range restored {
+		n.joinLocked(s, r, &evs)
+	}
+	s.setConnected()
+	for _, p := range missed {
+		if frames, err := p.encode(); err == nil {
+			_ = c.send(frames)
+		}
+	}
+	_ = c.send(connectFrames)
 	n.mu.Unlock()
 	n.sendRoomEvents(evs)
-	s.setConnected()
 
-	ans, _ := json.Marshal(struct {
-		SID SocketID `json:"sid"`
-	}{s.id})
-	_ = c.send(encodePacket(sio.Connect, n.name, sio.NoID, ans, nil))
 	for _, h := range handlers {
 		n.safeCall(s, func() { h(s) })
 	}
@@ -261,6 +300,9 @@ var targetPool = sync.Pool{New: func() any { s := make([]*Socket, 0, 64); return
 // deliver writes an encoded packet to the local sockets opts select. The
 // namespace lock is held only while collecting the targets.
 func (n *Namespace) deliver(pkt *Packet, opts BroadcastOptions) {
+	if store := n.srv.recovery; store != nil && !opts.Flags.Volatile {
+		pkt = store.persist(pkt, opts)
+	}
 	frames, err := pkt.encode()
 	if err != nil {
 		n.srv.cfg.Logger.Error("sio: cannot encode packet", "event", pkt.Event, "err", err)
@@ -269,6 +311,7 @@ func (n *Namespace) deliver(pkt *Packet, opts BroadcastOptions) {
 	tp := targetPool.Get().(*[]*Socket)
 	targets := n.collect((*tp)[:0], opts)
 	for _, s := range targets {
+		s.notifyOutgoing(pkt.Event, pkt.Args)
 		if opts.Flags.Volatile {
 			s.client.sess.SendVolatile(frames...)
 		} else {

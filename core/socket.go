@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sio/sio/core/engineio"
@@ -56,6 +57,53 @@ type Socket struct {
 	onError         []func(error)
 	acks            map[int64]*pendingAck
 	data            any
+	pid             string
+	recovered       bool
+	packetMW        []PacketMiddleware
+	anyIn           []func(event string, args Args)
+	anyOut          []func(event string, args []any)
+	hasAnyOut       atomic.Bool
+}
+
+// PacketMiddleware runs for each event a client sends, before the
+// listeners; a non-nil error drops the event and goes to the OnError
+// handlers (the client is told nothing), as socket.use in Node.
+type PacketMiddleware func(event string, args Args) error
+
+// Use adds a per-packet middleware.
+func (s *Socket) Use(mw PacketMiddleware) {
+	s.mu.Lock()
+	s.packetMW = append(s.packetMW, mw)
+	s.mu.Unlock()
+}
+
+// OnAny registers a listener called for every event the client sends,
+// before the event's own handlers.
+func (s *Socket) OnAny(fn func(event string, args Args)) {
+	s.mu.Lock()
+	s.anyIn = append(s.anyIn, fn)
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing registers a listener called for every event sent to the
+// client, by Emit or by a broadcast. It runs on the sender's goroutine.
+func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) {
+	s.mu.Lock()
+	s.anyOut = append(s.anyOut, fn)
+	s.mu.Unlock()
+	s.hasAnyOut.Store(true)
+}
+
+func (s *Socket) notifyOutgoing(event string, args []any) {
+	if !s.hasAnyOut.Load() {
+		return
+	}
+	s.mu.Lock()
+	fns := slices.Clone(s.anyOut)
+	s.mu.Unlock()
+	for _, fn := range fns {
+		s.nsp.safeCall(s, func() { fn(event, args) })
+	}
 }
 
 type pendingAck struct {
@@ -187,12 +235,30 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if sio.IsReserved(event) {
 		return ErrReservedEvent
 	}
+	if s.nsp.srv.recovery != nil {
+		// With recovery on, a private emit is a broadcast to the socket's
+		// own room, so that it gets an offset and can be replayed.
+		if !s.Connected() {
+			return ErrDisconnected
+		}
+		pkt := NewPacket(s.nsp.name, event, args...)
+		if _, err := pkt.encode(); err != nil {
+			return err
+		}
+		s.nsp.deliver(pkt, BroadcastOptions{Rooms: []Room{Room(s.id)}, Flags: BroadcastFlags{Compress: true}})
+		return nil
+	}
 	frames, err := encodeEvent(s.nsp.name, sio.NoID, event, args)
 	if err != nil {
 		return err
 	}
+	s.notifyOutgoing(event, args)
 	return s.send(frames)
 }
+
+// Recovered reports whether connection state recovery restored this
+// socket (same id, rooms and data as before the disconnection).
+func (s *Socket) Recovered() bool { return s.recovered }
 
 func (s *Socket) send(frames []engineio.Frame) error {
 	if !s.Connected() {
@@ -216,6 +282,7 @@ func (s *Socket) EmitAck(ctx context.Context, event string, cb func(Args, error)
 	if err != nil {
 		return err
 	}
+	s.notifyOutgoing(event, args)
 	pa := &pendingAck{cb: cb}
 	s.mu.Lock()
 	if !s.connected {
@@ -364,6 +431,9 @@ func (s *Socket) onClose(reason string) {
 	for _, h := range disconnecting {
 		s.nsp.safeCall(s, func() { h(reason) })
 	}
+	if store := s.nsp.srv.recovery; store != nil && recoverableReasons[reason] {
+		store.save(&savedSession{sid: s.id, pid: s.pid, nsp: s.nsp.name, rooms: s.Rooms(), data: s.Data()})
+	}
 	s.nsp.removeSocket(s)
 	s.client.removeSocket(s)
 	s.mu.Lock()
@@ -400,7 +470,20 @@ func (s *Socket) onEvent(p *sio.Packet, atts [][]byte) {
 	ack := s.ackFunc(p.ID)
 	s.mu.Lock()
 	hs := s.handlers[event]
+	mws := slices.Clone(s.packetMW)
+	anyIn := slices.Clone(s.anyIn)
 	s.mu.Unlock()
+	for _, mw := range mws {
+		var err error
+		s.nsp.safeCall(s, func() { err = mw(event, args) })
+		if err != nil {
+			s.reportError(err)
+			return
+		}
+	}
+	for _, fn := range anyIn {
+		s.nsp.safeCall(s, func() { fn(event, args) })
+	}
 	for _, h := range hs {
 		var herr error
 		s.nsp.safeCall(s, func() { herr = h.call(args, ack) })
