@@ -76,6 +76,10 @@ type Options struct {
 	Auth any
 	// Header is sent with the WebSocket handshake.
 	Header http.Header
+	// Query adds parameters to the handshake URL.
+	Query url.Values
+	// Path is the server's path; "/socket.io/" by default.
+	Path string
 	// AutoAck answers the server's ack requests with its result.
 	AutoAck func(Event) []any
 	// Buffer is the capacity of the event channel; 1024 by default.
@@ -95,10 +99,18 @@ func Dial(ctx context.Context, base string, o Options) (*Client, error) {
 		return nil, err
 	}
 	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
-	if u.Path == "" || u.Path == "/" {
+	if o.Path != "" {
+		u.Path = o.Path
+	} else if u.Path == "" || u.Path == "/" {
 		u.Path = "/socket.io/"
 	}
-	u.RawQuery = "EIO=4&transport=websocket"
+	q := url.Values{}
+	for k, v := range o.Query {
+		q[k] = v
+	}
+	q.Set("EIO", "4")
+	q.Set("transport", "websocket")
+	u.RawQuery = q.Encode()
 	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u.String(), o.Header)
 	if err != nil {
 		return nil, err
