@@ -787,3 +787,7 @@ func splitArgs(data []byte) ([][]byte, error) {
 	}
 	return parts, nil
 }
+
+// Attachments returns the binary attachments the arguments' placeholders
+// refer to ({"_placeholder":true,"num":N} in Raw).
+func (a Args) Attachments() [][]byte { return a.attachments }
