@@ -27,6 +27,9 @@ type Config struct {
 	Transports []string
 	// DisableUpgrades stops polling sessions from upgrading to WebSocket.
 	DisableUpgrades bool
+	// AllowEIO3 accepts Engine.IO v3 clients (socket.io-client v2). Off by
+	// default, as in Node.
+	AllowEIO3 bool
 	// AllowRequest, when set, is called before a session is created; a
 	// non-nil error refuses the handshake with 403 and the error's text.
 	AllowRequest func(r *Request) error

@@ -43,7 +43,7 @@ func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 			}
 			defer s.wg.Done()
 			if sess == nil {
-				s.serveNewWebSocket(c, req)
+				s.serveNewWebSocket(c, req, rt.protocol)
 			} else {
 				s.serveUpgrade(c, sess)
 			}
@@ -51,7 +51,7 @@ func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if rt.sess == nil {
-		writeFastResponse(ctx, s.handshakePolling(req))
+		writeFastResponse(ctx, s.handshakePolling(req, rt.protocol))
 		return
 	}
 	switch string(ctx.Method()) {
@@ -66,7 +66,13 @@ func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 		if !tooLarge {
 			body = append([]byte(nil), body...)
 		}
-		writeFastResponse(ctx, rt.sess.handlePost(string(ctx.Request.Header.ContentType()), body, tooLarge))
+		if !rt.sess.beginPost() {
+			writeFastResponse(ctx, emptyResponse(400))
+			return
+		}
+		res := rt.sess.handlePost(string(ctx.Request.Header.ContentType()), body, tooLarge)
+		rt.sess.endPost()
+		writeFastResponse(ctx, res)
 	default:
 		writeFastResponse(ctx, emptyResponse(500))
 	}

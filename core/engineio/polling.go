@@ -74,54 +74,68 @@ func (s *Session) handleGet(done <-chan struct{}) *response {
 // pollResponseLocked builds the body for a GET from the queue. It reports
 // whether the session is over once this body is sent.
 func (s *Session) pollResponseLocked(w *pollWait) (*response, bool) {
+	var (
+		noop  = eio.Packet{Type: eio.Noop}
+		close = eio.Packet{Type: eio.Close}
+	)
 	if w != nil && w.overlap {
-		return textResponse(closeData), true
+		return s.payloadResponse([]eio.Packet{close}), true
 	}
 	if s.transport != Polling {
 		// Released by an upgrade: the queue now belongs to the WebSocket.
-		return textResponse(noopData), false
+		return s.payloadResponse([]eio.Packet{noop}), false
 	}
 	items := s.queue
 	s.queue = nil
 	closing := s.state == stateClosing
-	var body []byte
-	n := 0
+	pkts := make([]eio.Packet, 0, len(items)+2)
 	for _, it := range items {
-		if it.op == opPong || it.op == opClose {
-			continue
+		switch {
+		case it.op == opPong || it.op == opClose:
+		case it.op == opBinary:
+			pkts = append(pkts, eio.Packet{Type: eio.Message, Data: it.data, Binary: true})
+		case len(it.data) > 0:
+			pkts = append(pkts, eio.Packet{Type: eio.Type(it.data[0] - '0'), Data: it.data[1:]})
 		}
-		if n > 0 {
-			body = append(body, eio.Separator)
-		}
-		if it.op == opBinary {
-			body = eio.AppendText(body, eio.Packet{Type: eio.Message, Data: it.data, Binary: true})
-		} else {
-			body = append(body, it.data...)
-		}
-		n++
 	}
 	if closing && s.closeNoop {
-		return textResponse(noopData), true
+		return s.payloadResponse([]eio.Packet{noop}), true
 	}
 	if closing {
-		if n > 0 {
+		if len(pkts) > 0 {
 			// Deliver what is queued first: the client handles a close
 			// packet before packets decoded in the same payload, so the
 			// close goes in the next response.
-			return textResponse(body), false
+			return s.payloadResponse(pkts), false
 		}
 		if w == nil {
-			body = append(body, noopData...)
-			body = append(body, eio.Separator)
+			pkts = append(pkts, noop)
 		}
-		body = append(body, closeData...)
-		return textResponse(body), true
+		return s.payloadResponse(append(pkts, close)), true
 	}
-	if n == 0 {
+	if len(pkts) == 0 {
 		// Released for an upgrade (or spuriously): a noop.
-		body = append(body, noopData...)
+		pkts = append(pkts, noop)
 	}
-	return textResponse(body), false
+	return s.payloadResponse(pkts), false
+}
+
+// payloadResponse encodes packets for a GET in the session's protocol.
+func (s *Session) payloadResponse(pkts []eio.Packet) *response {
+	if s.protocol == 4 {
+		return textResponse(eio.AppendPayload(nil, pkts))
+	}
+	if s.supportsBinary {
+		for _, p := range pkts {
+			if p.Binary {
+				res := &response{status: 200, body: eio.AppendBinaryPayloadV3(nil, pkts), compressible: true}
+				res.set("Content-Type", "application/octet-stream")
+				res.set("Cache-Control", "no-store")
+				return res
+			}
+		}
+	}
+	return textResponse(eio.AppendPayloadV3(nil, pkts))
 }
 
 func textResponse(body []byte) *response {
@@ -131,31 +145,52 @@ func textResponse(body []byte) *response {
 	return res
 }
 
-// handlePost takes a payload from the client.
-func (s *Session) handlePost(contentType string, body []byte, tooLarge bool) *response {
-	if strings.HasPrefix(contentType, "application/octet-stream") {
-		s.close(ReasonTransportError) // "invalid content"
-		return emptyResponse(400)
-	}
+// beginPost marks the session as receiving a POST, from its first byte
+// until handlePost returned. A second POST meanwhile ends the session, as
+// in Node ("data request overlap from client"): beginPost then reports
+// false and the caller answers 400.
+func (s *Session) beginPost() bool {
 	s.mu.Lock()
 	if s.posting {
 		s.mu.Unlock()
-		s.close(ReasonTransportError) // "data request overlap from client"
-		return emptyResponse(400)
-	}
-	if tooLarge {
-		s.mu.Unlock()
-		return emptyResponse(413)
+		s.close(ReasonTransportError)
+		return false
 	}
 	s.posting = true
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.posting = false
-		s.mu.Unlock()
-	}()
+	return true
+}
 
-	packets, err := eio.DecodePayload(body)
+// endPost ends what beginPost started.
+func (s *Session) endPost() {
+	s.mu.Lock()
+	s.posting = false
+	s.mu.Unlock()
+}
+
+// handlePost takes a payload from the client, between beginPost and endPost.
+func (s *Session) handlePost(contentType string, body []byte, tooLarge bool) *response {
+	binaryBody := strings.HasPrefix(contentType, "application/octet-stream")
+	if binaryBody && s.protocol == 4 {
+		s.close(ReasonTransportError) // "invalid content"
+		return emptyResponse(400)
+	}
+	if tooLarge {
+		return emptyResponse(413)
+	}
+
+	var (
+		packets []eio.Packet
+		err     error
+	)
+	switch {
+	case s.protocol == 4:
+		packets, err = eio.DecodePayload(body)
+	case binaryBody:
+		packets, err = eio.DecodeBinaryPayloadV3(body)
+	default:
+		packets, err = eio.DecodePayloadV3(body)
+	}
 	for _, p := range packets {
 		s.onPacket(p)
 	}

@@ -87,6 +87,9 @@ type response struct {
 	body   []byte
 	// compressible marks a polling body that may be gzipped.
 	compressible bool
+	// message is the text of an error answer, for the plain-text form a
+	// refused WebSocket upgrade gets.
+	message string
 }
 
 func (r *response) set(k, v string) { r.header = append(r.header, [2]string{k, v}) }
@@ -104,7 +107,7 @@ func errorResponse(code int, message string) *response {
 	b = append(b, `,"message":`...)
 	b = appendJSONString(b, message)
 	b = append(b, '}')
-	res := &response{status: status, body: b}
+	res := &response{status: status, body: b, message: message}
 	res.set("Content-Type", "application/json")
 	return res
 }

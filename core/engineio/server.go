@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/go-sio/sio/core/internal/eio"
 )
 
 // Server is an Engine.IO server. It is safe for concurrent use.
@@ -86,8 +88,9 @@ func (s *Server) Len() int {
 	return len(s.sessions)
 }
 
-func (s *Server) newSession(req *Request, transport string) (*Session, error) {
-	sess := &Session{srv: s, id: newID(), req: req, transport: transport}
+func (s *Server) newSession(req *Request, transport string, protocol int) (*Session, error) {
+	sess := &Session{srv: s, id: newID(), req: req, transport: transport, protocol: protocol,
+		supportsBinary: req.Query.Get("b64") == ""}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -95,7 +98,6 @@ func (s *Server) newSession(req *Request, transport string) (*Session, error) {
 	}
 	s.sessions[sess.id] = sess
 	s.mu.Unlock()
-	s.cfg.OnSession(sess)
 	return sess, nil
 }
 
@@ -103,7 +105,12 @@ func (s *Server) newSession(req *Request, transport string) (*Session, error) {
 func (s *Server) startSession(sess *Session) {
 	sess.mu.Lock()
 	if sess.state == stateOpen {
-		sess.armLocked(s.cfg.PingInterval)
+		if sess.protocol == 3 {
+			// v3 clients ping; wait for the first.
+			sess.armLocked(s.cfg.PingInterval + s.cfg.PingTimeout)
+		} else {
+			sess.armLocked(s.cfg.PingInterval)
+		}
 	}
 	sess.mu.Unlock()
 }
@@ -148,9 +155,10 @@ func (s *Server) openPacket(sess *Session, transport string) []byte {
 // route decides what a request is. It returns a response for requests
 // answered at once, else the session (nil for a handshake).
 type route struct {
-	res     *response
-	sess    *Session
-	upgrade bool // WebSocket request
+	res      *response
+	sess     *Session
+	upgrade  bool // WebSocket request
+	protocol int  // of a handshake: 4, or 3 with AllowEIO3
 }
 
 func (s *Server) route(req *Request, isUpgrade bool) route {
@@ -189,10 +197,15 @@ func (s *Server) route(req *Request, isUpgrade bool) route {
 			return route{res: errorResponse(codeForbidden, err.Error())}
 		}
 	}
+	protocol := 4
 	if req.Query.Get("EIO") != "4" {
-		return route{res: errorResponse(codeUnsupportedProtocol, "")}
+		// Anything but "4" is v3 for the reference server.
+		if !s.cfg.AllowEIO3 {
+			return route{res: errorResponse(codeUnsupportedProtocol, "")}
+		}
+		protocol = 3
 	}
-	return route{upgrade: wantWS}
+	return route{upgrade: wantWS, protocol: protocol}
 }
 
 // ServeHTTP serves Engine.IO over net/http.
@@ -221,19 +234,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer s.wg.Done()
-		c, err := s.upgrader.Upgrade(w, r, nil)
+		// The upgrader writes its own answer: hand it the CORS headers.
+		var cors http.Header
+		if len(pre.header) > 0 {
+			cors = make(http.Header, len(pre.header))
+			for _, h := range pre.header {
+				cors.Add(h[0], h[1])
+			}
+		}
+		c, err := s.upgrader.Upgrade(w, r, cors)
 		if err != nil {
 			return // the upgrader has answered
 		}
 		if rt.sess == nil {
-			s.serveNewWebSocket(c, req)
+			s.serveNewWebSocket(c, req, rt.protocol)
 		} else {
 			s.serveUpgrade(c, rt.sess)
 		}
 		return
 	}
 	if rt.sess == nil {
-		writeResponse(w, s.handshakePolling(req))
+		writeResponse(w, s.handshakePolling(req, rt.protocol))
 		return
 	}
 	switch r.Method {
@@ -244,13 +265,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeResponse(w, res)
 		}
 	case http.MethodPost:
+		if !rt.sess.beginPost() {
+			writeResponse(w, emptyResponse(400))
+			return
+		}
 		body, tooLarge, err := readBody(r.Body, s.cfg.MaxPayload)
 		if err != nil {
+			rt.sess.endPost()
 			rt.sess.close(ReasonTransportError)
 			writeResponse(w, emptyResponse(400))
 			return
 		}
-		writeResponse(w, rt.sess.handlePost(r.Header.Get("Content-Type"), body, tooLarge))
+		res := rt.sess.handlePost(r.Header.Get("Content-Type"), body, tooLarge)
+		rt.sess.endPost()
+		writeResponse(w, res)
 	default:
 		writeResponse(w, emptyResponse(500))
 	}
@@ -268,37 +296,26 @@ func (s *Server) track() bool {
 	return true
 }
 
-func (s *Server) handshakePolling(req *Request) *response {
-	sess, err := s.newSession(req, Polling)
+func (s *Server) handshakePolling(req *Request, protocol int) *response {
+	sess, err := s.newSession(req, Polling, protocol)
 	if err != nil {
 		return &response{status: http.StatusServiceUnavailable}
 	}
+	s.cfg.OnSession(sess)
 	s.startSession(sess)
+	if protocol == 3 {
+		return textResponse(eio.AppendPayloadV3(nil, []eio.Packet{{Type: eio.Open, Data: s.openPacket(sess, Polling)[1:]}}))
+	}
 	return textResponse(s.openPacket(sess, Polling))
 }
 
 // upgradeRefusal turns an error answer into the plain-text answer the
 // reference server gives on a WebSocket upgrade request.
 func upgradeRefusal(res *response) *response {
-	msg := res.body
-	if i := indexMessage(msg); i >= 0 {
-		msg = msg[i:]
-	}
-	out := &response{status: res.status, body: msg}
+	out := &response{status: res.status, body: []byte(res.message)}
 	out.set("Connection", "close")
 	out.set("Content-Type", "text/html")
 	return out
-}
-
-// indexMessage extracts the message text of an error body.
-func indexMessage(body []byte) int {
-	const key = `"message":"`
-	for i := 0; i+len(key) <= len(body); i++ {
-		if string(body[i:i+len(key)]) == key {
-			return i + len(key)
-		}
-	}
-	return -1
 }
 
 func readBody(r io.Reader, limit int) ([]byte, bool, error) {
@@ -340,7 +357,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, sess := range sessions {
-		sess.close(ReasonTransportClose)
+		// Node's engine.close() closes each socket with "forced close";
+		// a parked GET gets a close packet.
+		sess.close(ReasonForcedClose)
 		sess.finish()
 	}
 	done := make(chan struct{})

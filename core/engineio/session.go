@@ -72,6 +72,9 @@ type Session struct {
 	id  string
 	req *Request
 
+	protocol       int  // 4, or 3 for socket.io-client v2
+	supportsBinary bool // v3 polling: binary payloads allowed (no b64)
+
 	mu        sync.Mutex
 	state     int
 	transport string
@@ -111,6 +114,10 @@ func (s *Session) ID() string { return s.id }
 
 // Request is the HTTP request that opened the session.
 func (s *Session) Request() *Request { return s.req }
+
+// Protocol is the Engine.IO protocol revision of the session: 4, or 3
+// for socket.io-client v2 (see Config.AllowEIO3).
+func (s *Session) Protocol() int { return s.protocol }
 
 // Transport is the name of the current transport.
 func (s *Session) Transport() string {
@@ -304,7 +311,7 @@ func (s *Session) onPacket(p eio.Packet) {
 		s.mu.Unlock()
 		return
 	}
-	if p.Type != eio.Pong && s.awaitingPong && !s.pongRefreshed {
+	if s.protocol == 4 && p.Type != eio.Pong && s.awaitingPong && !s.pongRefreshed {
 		// A busy client may have its pong queued behind data.
 		s.pongRefreshed = true
 		s.armLocked(s.srv.cfg.PingTimeout)
@@ -312,6 +319,11 @@ func (s *Session) onPacket(p eio.Packet) {
 	h := s.handler
 	switch p.Type {
 	case eio.Pong:
+		if s.protocol == 3 {
+			s.mu.Unlock()
+			s.close(ReasonTransportError)
+			return
+		}
 		if s.awaitingPong {
 			s.awaitingPong = false
 			s.armLocked(s.srv.cfg.PingInterval)
@@ -323,6 +335,13 @@ func (s *Session) onPacket(p eio.Packet) {
 			h.OnMessage(p.Data, p.Binary)
 		}
 	case eio.Ping:
+		if s.protocol == 3 {
+			// v3 clients ping; the server answers and waits for the next.
+			s.enqueueLocked(item{data: append([]byte{'3'}, p.Data...), op: opText})
+			s.armLocked(s.srv.cfg.PingInterval + s.srv.cfg.PingTimeout)
+			s.mu.Unlock()
+			return
+		}
 		// A v4 client never pings: invalid heartbeat direction.
 		s.mu.Unlock()
 		s.close(ReasonTransportError)
@@ -358,7 +377,7 @@ func (s *Session) onTimer(gen uint64) {
 		s.mu.Unlock()
 		return
 	}
-	if s.awaitingPong {
+	if s.awaitingPong || s.protocol == 3 {
 		s.mu.Unlock()
 		s.close(ReasonPingTimeout)
 		return

@@ -56,6 +56,10 @@ func appendHeader(b []byte, op byte, n int) []byte {
 
 // writeItems writes frames in order with as few syscalls as the buffer allows.
 func (w *wsConn) writeItems(items []item, timeout time.Duration) error {
+	return w.writeItemsProto(items, timeout, 4)
+}
+
+func (w *wsConn) writeItemsProto(items []item, timeout time.Duration, protocol int) error {
 	bw := writerPool.Get().(*bufio.Writer)
 	bw.Reset(w.netConn)
 	defer func() {
@@ -65,6 +69,19 @@ func (w *wsConn) writeItems(items []item, timeout time.Duration) error {
 	_ = w.netConn.SetWriteDeadline(time.Now().Add(timeout))
 	var hdr [10]byte
 	for _, it := range items {
+		if protocol == 3 && it.op == opBinary {
+			// v3 binary frames start with the packet type.
+			if _, err := bw.Write(appendHeader(hdr[:0], it.op, len(it.data)+1)); err != nil {
+				return err
+			}
+			if err := bw.WriteByte(byte(eio.Message)); err != nil {
+				return err
+			}
+			if _, err := bw.Write(it.data); err != nil {
+				return err
+			}
+			continue
+		}
 		if _, err := bw.Write(appendHeader(hdr[:0], it.op, len(it.data))); err != nil {
 			return err
 		}
@@ -107,7 +124,7 @@ func (s *Session) writeLoop() {
 				break
 			}
 		}
-		err := ws.writeItems(items, s.srv.cfg.WriteTimeout)
+		err := ws.writeItemsProto(items, s.srv.cfg.WriteTimeout, s.protocol)
 		clear(items)
 		s.mu.Lock()
 		s.spare = items[:0]
@@ -142,6 +159,14 @@ func (s *Session) readLoop(ws *wsConn) {
 			return
 		}
 		if typ == websocket.BinaryMessage {
+			if s.protocol == 3 {
+				// v3 binary frames start with the packet type.
+				if len(data) == 0 {
+					s.close(ReasonParseError)
+					return
+				}
+				data = data[1:]
+			}
 			s.onPacket(eio.Packet{Type: eio.Message, Data: data, Binary: true})
 			continue
 		}
@@ -180,9 +205,9 @@ func (s *Session) setupWS(ws *wsConn) {
 }
 
 // serveWebSocketSession runs a session created over WebSocket.
-func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request) {
+func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request, protocol int) {
 	ws := newWSConn(c, s.cfg.MaxPayload)
-	sess, err := s.newSession(req, WebSocket)
+	sess, err := s.newSession(req, WebSocket, protocol)
 	if err != nil {
 		ws.close()
 		return
@@ -192,6 +217,7 @@ func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request) {
 	sess.ws = ws
 	sess.enqueueLocked(item{data: s.openPacket(sess, WebSocket), op: opText})
 	sess.mu.Unlock()
+	s.cfg.OnSession(sess)
 	s.startSession(sess)
 	sess.readLoop(ws)
 }
