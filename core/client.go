@@ -3,6 +3,8 @@ package core
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 type client struct {
 	srv  *Server
 	sess *engineio.Session
+	v3   bool // socket.io-client v2 (Engine.IO v3)
 
 	mu      sync.Mutex
 	sockets map[string]*Socket
@@ -29,7 +32,7 @@ type client struct {
 }
 
 func newClient(s *Server, sess *engineio.Session) *client {
-	c := &client{srv: s, sess: sess, sockets: make(map[string]*Socket)}
+	c := &client{srv: s, sess: sess, sockets: make(map[string]*Socket), v3: sess.Protocol() == 3}
 	c.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
 		c.mu.Lock()
 		idle := len(c.sockets) == 0 && !c.closed
@@ -121,6 +124,10 @@ func (c *client) socket(nsp string) *Socket {
 
 func (c *client) dispatch(p *sio.Packet, atts [][]byte) {
 	if p.Type == sio.Connect {
+		if c.v3 {
+			c.connect(p)
+			return
+		}
 		if c.socket(p.Nsp) != nil {
 			c.closeWith(ReasonForcedServerClose)
 			return
@@ -151,6 +158,23 @@ func (c *client) connect(p *sio.Packet) {
 	if len(p.Data) > 0 {
 		_ = json.Unmarshal(p.Data, &auth)
 	}
+	if c.v3 {
+		// v2 clients put their auth in the namespace's query string.
+		name, query, _ := strings.Cut(p.Nsp, "?")
+		if c.socket(name) != nil {
+			return
+		}
+		auth = map[string]any{}
+		if q, err := url.ParseQuery(query); err == nil {
+			for k, v := range q {
+				if len(v) > 0 {
+					auth[k] = v[0]
+				}
+			}
+		}
+		p = &sio.Packet{Type: sio.Connect, Nsp: name, ID: sio.NoID}
+		p.Data, _ = json.Marshal(auth)
+	}
 	n := c.srv.resolveNamespace(p.Nsp, auth)
 	if n == nil {
 		c.sendConnectError(p.Nsp, &ConnectError{Message: "Invalid namespace"})
@@ -160,6 +184,19 @@ func (c *client) connect(p *sio.Packet) {
 }
 
 func (c *client) sendConnectError(nsp string, ce *ConnectError) {
+	if c.v3 {
+		// v2 clients get err.data, or else err.message.
+		var v any = ce.Message
+		if ce.Data != nil {
+			v = ce.Data
+		}
+		data, err := appendJSON(nil, v)
+		if err != nil {
+			data, _ = appendJSON(nil, ce.Message)
+		}
+		_ = c.send(encodePacket(sio.ConnectError, nsp, sio.NoID, data, nil))
+		return
+	}
 	body := struct {
 		Message string `json:"message"`
 		Data    any    `json:"data,omitempty"`

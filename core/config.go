@@ -37,6 +37,9 @@ type Config struct {
 	Transports []string
 	// DisableUpgrades keeps polling sessions on polling.
 	DisableUpgrades bool
+	// AllowEIO3 also serves socket.io-client v2 (Engine.IO v3, Socket.IO
+	// protocol v4). Off by default, as in Node.
+	AllowEIO3 bool
 	// AllowRequest, when set, may refuse a handshake: the client gets 403
 	// with the error's text.
 	AllowRequest func(r *Request) error

@@ -161,10 +161,13 @@ func (n *Namespace) connect(c *client, auth []byte) {
 	if !c.addSocket(s) {
 		return
 	}
-	ans, _ := json.Marshal(struct {
-		SID SocketID `json:"sid"`
-		PID string   `json:"pid,omitempty"`
-	}{s.id, s.pid})
+	var ans []byte
+	if !c.v3 { // v2 clients get a CONNECT without payload
+		ans, _ = json.Marshal(struct {
+			SID SocketID `json:"sid"`
+			PID string   `json:"pid,omitempty"`
+		}{s.id, s.pid})
+	}
 	connectFrames := encodePacket(sio.Connect, n.name, sio.NoID, ans, nil)
 
 	// The CONNECT answer is queued under the lock, so that no broadcast

@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/go-sio/sio/core/engineio"
+	"github.com/go-sio/sio/core/internal/sio"
 )
 
 // Server is a Socket.IO server. It is an [http.Handler] for its path (by
@@ -51,6 +52,7 @@ func New(cfg Config) (*Server, error) {
 		MaxPayload:       cfg.MaxHTTPBufferSize,
 		Transports:       cfg.Transports,
 		DisableUpgrades:  cfg.DisableUpgrades,
+		AllowEIO3:        cfg.AllowEIO3,
 		AllowRequest:     cfg.AllowRequest,
 		CORS:             cfg.CORS,
 		CheckOrigin:      cfg.CheckOrigin,
@@ -169,6 +171,10 @@ func (s *Server) onSession(sess *engineio.Session) {
 	}
 	s.clients[c] = struct{}{}
 	s.mu.Unlock()
+	if c.v3 {
+		// v2 clients are in the main namespace from the start.
+		c.connect(&sio.Packet{Type: sio.Connect, Nsp: "/", ID: sio.NoID})
+	}
 }
 
 func (s *Server) removeClient(c *client) {

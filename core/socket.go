@@ -132,8 +132,17 @@ func newSocket(n *Namespace, c *client, auth []byte) *Socket {
 	if len(hs.AuthRaw) == 0 {
 		hs.AuthRaw = json.RawMessage("{}")
 	}
+	id := SocketID(engineio.NewID())
+	if c.v3 {
+		// As Node does for v2 clients: the connection id, prefixed by the
+		// namespace outside the main one.
+		id = SocketID(c.sess.ID())
+		if n.name != "/" {
+			id = SocketID(n.name + "#" + c.sess.ID())
+		}
+	}
 	return &Socket{
-		id:        SocketID(engineio.NewID()),
+		id:        id,
 		nsp:       n,
 		client:    c,
 		handshake: hs,

@@ -91,6 +91,9 @@ type Session struct {
 	// websocket
 	ws        *wsConn
 	candidate *wsConn // WebSocket being probed for an upgrade
+	custom    Conn    // transport given to Server.Accept
+	customBuf []Frame
+	writeFn   func() // s.writeLoop, made once: starting the writer allocates nothing
 	writing   bool
 	upgrading bool
 
@@ -194,8 +197,8 @@ func (s *Session) SendVolatile(frames ...Frame) bool {
 			s.mu.Unlock()
 			return false
 		}
-	case WebSocket:
-		if s.writing || s.ws == nil {
+	case WebSocket, Custom:
+		if s.writing || (s.ws == nil && s.custom == nil) {
 			s.mu.Unlock()
 			return false
 		}
@@ -215,10 +218,13 @@ func (s *Session) kickLocked() {
 	switch {
 	case s.transport == Polling && s.poll != nil:
 		s.poll.notify()
-	case s.transport == WebSocket && s.ws != nil && !s.writing:
+	case (s.transport == WebSocket && s.ws != nil || s.transport == Custom) && !s.writing:
 		s.writing = true
 		s.srv.wg.Add(1)
-		go s.writeLoop()
+		if s.writeFn == nil {
+			s.writeFn = s.writeLoop
+		}
+		go s.writeFn()
 	}
 }
 
@@ -263,6 +269,14 @@ func (s *Session) close(reason string) {
 		} else {
 			s.state = stateClosed
 		}
+	case Custom:
+		if graceful {
+			s.state = stateClosing
+			s.enqueueLocked(item{op: opClose})
+		} else {
+			s.state = stateClosed
+			_ = s.custom.Close()
+		}
 	case WebSocket:
 		if graceful && s.ws != nil {
 			s.state = stateClosing
@@ -292,10 +306,13 @@ func (s *Session) finish() {
 	if s.closeTimer != nil {
 		s.closeTimer.Stop()
 	}
-	ws, cand := s.ws, s.candidate
+	ws, cand, custom := s.ws, s.candidate, s.custom
 	s.mu.Unlock()
 	if ws != nil {
 		ws.close()
+	}
+	if custom != nil {
+		_ = custom.Close()
 	}
 	if cand != nil {
 		cand.close()

@@ -106,8 +106,8 @@ func (s *Session) writeLoop() {
 	for {
 		s.mu.Lock()
 		items := s.queue
-		ws := s.ws
-		if len(items) == 0 || ws == nil {
+		ws, custom := s.ws, s.custom
+		if len(items) == 0 || (ws == nil && custom == nil) {
 			s.writing = false
 			s.mu.Unlock()
 			return
@@ -124,7 +124,12 @@ func (s *Session) writeLoop() {
 				break
 			}
 		}
-		err := ws.writeItemsProto(items, s.srv.cfg.WriteTimeout, s.protocol)
+		var err error
+		if custom != nil {
+			err = s.writeCustom(custom, items)
+		} else {
+			err = ws.writeItemsProto(items, s.srv.cfg.WriteTimeout, s.protocol)
+		}
 		clear(items)
 		s.mu.Lock()
 		s.spare = items[:0]
