@@ -30,9 +30,12 @@ func (s *Server) Accept(c Conn, req *Request) (*Session, error) {
 	}
 	sess.mu.Lock()
 	sess.custom = c
-	sess.enqueueLocked(item{data: s.openPacket(sess, Custom), op: opText})
+	sess.queue = append(sess.queue, item{data: s.openPacket(sess, Custom), op: opText})
 	sess.mu.Unlock()
 	s.cfg.OnSession(sess)
+	sess.mu.Lock()
+	sess.kickLocked()
+	sess.mu.Unlock()
 	s.startSession(sess)
 	return sess, nil
 }

@@ -218,11 +218,16 @@ func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request, protocol int
 		return
 	}
 	sess.setupWS(ws)
+	// The open packet is queued first but only written once the owner
+	// knows the session (it may queue packets of its own behind it).
 	sess.mu.Lock()
 	sess.ws = ws
-	sess.enqueueLocked(item{data: s.openPacket(sess, WebSocket), op: opText})
+	sess.queue = append(sess.queue, item{data: s.openPacket(sess, WebSocket), op: opText})
 	sess.mu.Unlock()
 	s.cfg.OnSession(sess)
+	sess.mu.Lock()
+	sess.kickLocked()
+	sess.mu.Unlock()
 	s.startSession(sess)
 	sess.readLoop(ws)
 }
