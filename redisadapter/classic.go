@@ -193,6 +193,11 @@ func (b *classic) handle(m *redis.Message) {
 			b.cfg.Logger.Error("redisadapter: message handler panic", "channel", m.Channel, "panic", r)
 		}
 	}()
+	b.dispatch(m)
+}
+
+// dispatch routes a message by channel; handle wraps it in a recover.
+func (b *classic) dispatch(m *redis.Message) {
 	switch {
 	case m.Pattern != "":
 		b.onBroadcast(m.Channel, []byte(m.Payload))

@@ -477,6 +477,11 @@ func (b *sharded) handle(m *redis.Message) {
 			b.cfg.Logger.Error("redisadapter: message handler panic", "channel", m.Channel, "panic", r)
 		}
 	}()
+	b.dispatch(m)
+}
+
+// dispatch decodes and routes a message; handle wraps it in a recover.
+func (b *sharded) dispatch(m *redis.Message) {
 	v, err := decodeBody([]byte(m.Payload))
 	if err != nil {
 		b.cfg.Logger.Debug("redisadapter: undecodable message", "channel", m.Channel, "err", err)
