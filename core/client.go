@@ -177,7 +177,11 @@ func (c *client) connect(p *sio.Packet) {
 	}
 	n := c.srv.resolveNamespace(p.Nsp, auth)
 	if n == nil {
-		c.sendConnectError(p.Nsp, &ConnectError{Message: "Invalid namespace"})
+		ce := &ConnectError{Message: "Invalid namespace"}
+		if c.v3 {
+			ce.Data = map[string]any{"message": ce.Message}
+		}
+		c.sendConnectError(p.Nsp, ce)
 		return
 	}
 	n.connect(c, p.Data)

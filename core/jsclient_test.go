@@ -11,11 +11,16 @@ import (
 
 func newFixtureServer(t *testing.T, cfg core.Config) string {
 	t.Helper()
+	return newFixtureServerWith(t, cfg, fixture.Options{})
+}
+
+func newFixtureServerWith(t *testing.T, cfg core.Config, o fixture.Options) string {
+	t.Helper()
 	srv, err := core.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fixture.Register(srv)
+	fixture.RegisterWith(srv, o)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		hs.CloseClientConnections()

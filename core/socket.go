@@ -78,7 +78,7 @@ func (s *Socket) Use(mw PacketMiddleware) {
 }
 
 // OnAny registers a listener called for every event the client sends,
-// before the event's own handlers.
+// before the per-packet middlewares and the event's own handlers.
 func (s *Socket) OnAny(fn func(event string, args Args)) {
 	s.mu.Lock()
 	s.anyIn = append(s.anyIn, fn)
@@ -101,6 +101,7 @@ func (s *Socket) notifyOutgoing(event string, args []any) {
 	s.mu.Lock()
 	fns := slices.Clone(s.anyOut)
 	s.mu.Unlock()
+	args = expandArgs(args)
 	for _, fn := range fns {
 		s.nsp.safeCall(s, func() { fn(event, args) })
 	}
@@ -482,6 +483,11 @@ func (s *Socket) onEvent(p *sio.Packet, atts [][]byte) {
 	mws := slices.Clone(s.packetMW)
 	anyIn := slices.Clone(s.anyIn)
 	s.mu.Unlock()
+	// Catch-all listeners see every event, before the per-packet
+	// middlewares, as in Node.
+	for _, fn := range anyIn {
+		s.nsp.safeCall(s, func() { fn(event, args) })
+	}
 	for _, mw := range mws {
 		var err error
 		s.nsp.safeCall(s, func() { err = mw(event, args) })
@@ -489,9 +495,6 @@ func (s *Socket) onEvent(p *sio.Packet, atts [][]byte) {
 			s.reportError(err)
 			return
 		}
-	}
-	for _, fn := range anyIn {
-		s.nsp.safeCall(s, func() { fn(event, args) })
 	}
 	for _, h := range hs {
 		var herr error
@@ -540,3 +543,28 @@ func (s *Socket) onAck(p *sio.Packet, atts [][]byte) {
 // Conn is the underlying Engine.IO connection, shared by the client's
 // sockets of every namespace.
 func (s *Socket) Conn() *engineio.Session { return s.client.sess }
+
+// expandArgs replaces received arguments (Args) by their values, for
+// listeners that look at outgoing events.
+func expandArgs(args []any) []any {
+	has := false
+	for _, a := range args {
+		if _, ok := a.(Args); ok {
+			has = true
+			break
+		}
+	}
+	if !has {
+		return args
+	}
+	out := make([]any, 0, len(args))
+	for _, a := range args {
+		if ra, ok := a.(Args); ok {
+			vals, _ := ra.Values()
+			out = append(out, vals...)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}

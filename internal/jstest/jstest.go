@@ -150,8 +150,10 @@ func needsInstall(dir string) bool {
 	return installed.ModTime().Before(lock.ModTime())
 }
 
-// Scenarios returns the file names of all scenario scripts
-// (testdata/scenarios/*.mjs), sorted.
+// Scenarios returns the file names of the scenario scripts
+// (testdata/scenarios/*.mjs) that run against the fixture in its default
+// mode, sorted. Scripts that need a special server mode are left out; see
+// SpecialScenarios.
 func Scenarios(t testing.TB) []string {
 	t.Helper()
 	matches, err := filepath.Glob(filepath.Join(Dir(), "scenarios", "*.mjs"))
@@ -161,9 +163,11 @@ func Scenarios(t testing.TB) []string {
 	if len(matches) == 0 {
 		t.Fatalf("jstest: no scenarios found in %s", filepath.Join(Dir(), "scenarios"))
 	}
-	names := make([]string, len(matches))
-	for i, m := range matches {
-		names[i] = filepath.Base(m)
+	names := make([]string, 0, len(matches))
+	for _, m := range matches {
+		if name := filepath.Base(m); !isSpecial(name) {
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names)
 	return names
