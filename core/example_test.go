@@ -2,9 +2,11 @@ package core_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/go-sio/sio/core"
@@ -83,4 +85,75 @@ func ExampleServer_Shutdown() {
 		_ = srv.Shutdown(ctx)
 	})
 	_ = hs.Shutdown(context.Background())
+}
+
+func ExampleBroadcastOperator_EmitWithAck() {
+	srv, _ := core.New(core.Config{})
+	// Ask every client in the room, on every server of the cluster, and
+	// collect one answer each; after 5s, the answers received so far come
+	// with core.ErrAckTimeout.
+	answers, err := srv.To("voters").Timeout(5*time.Second).EmitWithAck(context.Background(), "vote?", "lunch")
+	if errors.Is(err, core.ErrAckTimeout) {
+		log.Printf("only %d answers", len(answers))
+	}
+}
+
+func ExampleNamespace_FetchSockets() {
+	srv, _ := core.New(core.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Sockets of every server in the room, as RemoteSockets.
+	socks, err := srv.In("admins").FetchSockets(ctx)
+	if err != nil {
+		return
+	}
+	for _, s := range socks {
+		_ = s.Emit("notice", "maintenance at noon")
+		_ = s.Join(ctx, "notified")
+	}
+}
+
+func ExampleServer_OfRegexp() {
+	srv, _ := core.New(core.Config{})
+	// Clients may connect to /team-1, /team-2…: each becomes a namespace
+	// with the parent's middleware and handlers.
+	teams := srv.OfRegexp(regexp.MustCompile(`^/team-\d+$`))
+	teams.Use(func(s *core.Socket) error {
+		if s.Handshake().Auth["token"] == nil {
+			return &core.ConnectError{Message: "unauthorized", Data: map[string]any{"code": "token_missing"}}
+		}
+		return nil
+	})
+	teams.OnConnection(func(s *core.Socket) {
+		_ = s.Emit("hello", s.Namespace().Name())
+	})
+}
+
+func ExampleRecoveryConfig() {
+	srv, _ := core.New(core.Config{
+		// A client that lost its connection for less than two minutes gets
+		// back its id, rooms and data, and the events it missed.
+		Recovery: &core.RecoveryConfig{MaxDisconnectionDuration: 2 * time.Minute},
+	})
+	srv.OnConnection(func(s *core.Socket) {
+		if s.Recovered() {
+			return // rooms and data are back already
+		}
+		s.Join("lobby")
+	})
+}
+
+func ExampleNamespace_ServerSideEmitWithAck() {
+	srv, _ := core.New(core.Config{})
+	// On every server: answer with the number of local sockets.
+	srv.Sockets().OnServerSideEmit("count", func(_ []any, ack func(any)) {
+		if ack != nil {
+			ack(len(srv.Sockets().Sockets()))
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// From one server: one answer per other server.
+	counts, err := srv.Sockets().ServerSideEmitWithAck(ctx, "count")
+	_, _ = counts, err
 }

@@ -126,9 +126,9 @@ func (n *Namespace) connect(c *client, auth []byte) {
 	)
 	if store := n.srv.recovery; store != nil {
 		if pid, off, ok := recoveryAuth(s.handshake.Auth); ok {
-			if sess, pkts, ok := store.restore(n.name, pid, off); ok {
-				s.id, s.pid, s.recovered, s.data = sess.sid, sess.pid, true, sess.data
-				restored, missed = sess.rooms, pkts
+			if sess, pkts, ok := store.RestoreSession(n.name, pid, off); ok {
+				s.id, s.pid, s.recovered, s.data = sess.SID, sess.PID, true, sess.Data
+				restored, missed = sess.Rooms, pkts
 			}
 		}
 		if s.pid == "" {
@@ -304,7 +304,7 @@ var targetPool = sync.Pool{New: func() any { s := make([]*Socket, 0, 64); return
 // namespace lock is held only while collecting the targets.
 func (n *Namespace) deliver(pkt *Packet, opts BroadcastOptions) {
 	if store := n.srv.recovery; store != nil && !opts.Flags.Volatile {
-		pkt = store.persist(pkt, opts)
+		pkt = store.PersistPacket(pkt, opts)
 	}
 	frames, err := pkt.encode()
 	if err != nil {

@@ -31,12 +31,33 @@ var recoverableReasons = map[string]bool{
 	ReasonForcedServerClose:  true,
 }
 
+// SessionState is what connection state recovery keeps of a socket.
+type SessionState struct {
+	SID   SocketID
+	PID   string
+	Nsp   string
+	Rooms []Room
+	Data  any
+}
+
+// SessionStore keeps what connection state recovery needs: the broadcast
+// packets (each gets an offset) and the sessions of disconnected sockets.
+// An [Adapter] may implement it to keep them in a shared store; otherwise
+// the server keeps them in memory.
+type SessionStore interface {
+	// PersistPacket stores a broadcast packet and returns the packet to
+	// deliver: the same event with its offset appended as last argument.
+	PersistPacket(pkt *Packet, opts BroadcastOptions) *Packet
+	// SaveSession keeps a session for the recovery window.
+	SaveSession(s SessionState)
+	// RestoreSession takes a session back and the packets it missed after
+	// offset; ok is false when the session or the offset is unknown or
+	// expired.
+	RestoreSession(nsp, pid, offset string) (s SessionState, missed []*Packet, ok bool)
+}
+
 type savedSession struct {
-	sid     SocketID
-	pid     string
-	nsp     string
-	rooms   []Room
-	data    any
+	SessionState
 	expires time.Time
 }
 
@@ -92,9 +113,10 @@ func (r *recoveryStore) nextOffsetLocked(now time.Time) string {
 	return id
 }
 
-// persist stores a broadcast packet and returns the packet to deliver:
-// the same event with the offset appended as last argument.
-func (r *recoveryStore) persist(pkt *Packet, opts BroadcastOptions) *Packet {
+var _ SessionStore = (*recoveryStore)(nil)
+
+// PersistPacket implements [SessionStore].
+func (r *recoveryStore) PersistPacket(pkt *Packet, opts BroadcastOptions) *Packet {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -115,7 +137,8 @@ func (r *recoveryStore) persist(pkt *Packet, opts BroadcastOptions) *Packet {
 	return out
 }
 
-func (r *recoveryStore) save(s *savedSession) {
+// SaveSession implements [SessionStore].
+func (r *recoveryStore) SaveSession(st SessionState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
@@ -124,40 +147,39 @@ func (r *recoveryStore) save(s *savedSession) {
 			delete(r.sessions, k)
 		}
 	}
-	s.expires = now.Add(r.max)
-	r.sessions[s.pid] = s
+	r.sessions[st.PID] = &savedSession{SessionState: st, expires: now.Add(r.max)}
 }
 
-// restore takes a session and the packets it missed after offset.
-func (r *recoveryStore) restore(nsp, pid, offset string) (*savedSession, []*Packet, bool) {
+// RestoreSession implements [SessionStore].
+func (r *recoveryStore) RestoreSession(nsp, pid, offset string) (SessionState, []*Packet, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.sessions[pid]
-	if s == nil || s.nsp != nsp {
-		return nil, nil, false
+	if s == nil || s.Nsp != nsp {
+		return SessionState{}, nil, false
 	}
 	delete(r.sessions, pid)
 	if time.Now().After(s.expires) {
-		return nil, nil, false
+		return SessionState{}, nil, false
 	}
 	list := r.packets[nsp]
 	idx := slices.IndexFunc(list, func(p savedPacket) bool { return p.offset == offset })
 	if idx < 0 {
-		return nil, nil, false
+		return SessionState{}, nil, false
 	}
 	var missed []*Packet
 	for _, p := range list[idx+1:] {
-		if sessionMatches(s, p.opts) {
+		if sessionMatches(s.Rooms, p.opts) {
 			missed = append(missed, p.pkt)
 		}
 	}
-	return s, missed, true
+	return s.SessionState, missed, true
 }
 
-// sessionMatches applies a broadcast's selection to a saved session.
-func sessionMatches(s *savedSession, o BroadcastOptions) bool {
+// sessionMatches applies a broadcast's selection to a session's rooms.
+func sessionMatches(rooms []Room, o BroadcastOptions) bool {
 	for _, r := range o.Except {
-		if slices.Contains(s.rooms, r) {
+		if slices.Contains(rooms, r) {
 			return false
 		}
 	}
@@ -165,7 +187,7 @@ func sessionMatches(s *savedSession, o BroadcastOptions) bool {
 		return true
 	}
 	for _, r := range o.Rooms {
-		if slices.Contains(s.rooms, r) {
+		if slices.Contains(rooms, r) {
 			return true
 		}
 	}

@@ -21,7 +21,7 @@ type Server struct {
 	cfg      Config
 	engine   *engineio.Server
 	adapter  Adapter
-	recovery *recoveryStore
+	recovery SessionStore
 
 	mu             sync.RWMutex
 	namespaces     map[string]*Namespace
@@ -43,7 +43,13 @@ func New(cfg Config) (*Server, error) {
 		clients:    make(map[*client]struct{}),
 	}
 	if cfg.Recovery != nil {
-		s.recovery = newRecoveryStore(cfg.Recovery.MaxDisconnectionDuration)
+		// An adapter that keeps sessions in a shared store does it;
+		// otherwise they stay in this server's memory.
+		if st, ok := cfg.Adapter.(SessionStore); ok {
+			s.recovery = st
+		} else {
+			s.recovery = newRecoveryStore(cfg.Recovery.MaxDisconnectionDuration)
+		}
 	}
 	eng, err := engineio.New(engineio.Config{
 		PingInterval:     cfg.PingInterval,

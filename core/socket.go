@@ -442,7 +442,7 @@ func (s *Socket) onClose(reason string) {
 		s.nsp.safeCall(s, func() { h(reason) })
 	}
 	if store := s.nsp.srv.recovery; store != nil && recoverableReasons[reason] {
-		store.save(&savedSession{sid: s.id, pid: s.pid, nsp: s.nsp.name, rooms: s.Rooms(), data: s.Data()})
+		store.SaveSession(SessionState{SID: s.id, PID: s.pid, Nsp: s.nsp.name, Rooms: s.Rooms(), Data: s.Data()})
 	}
 	s.nsp.removeSocket(s)
 	s.client.removeSocket(s)
