@@ -176,10 +176,15 @@ func (n *Namespace) connect(c *client, auth []byte) {
 	var evs []roomEvent
 	n.mu.Lock()
 	n.sockets[s.id] = s
+	s.joinedOnce = true
 	n.joinLocked(s, Room(s.id), &evs)
 	for _, r := range restored {
 		n.joinLocked(s, r, &evs)
 	}
+	for _, r := range s.pendingRooms {
+		n.joinLocked(s, r, &evs)
+	}
+	s.pendingRooms = nil
 	s.setConnected()
 	for _, p := range missed {
 		if frames, err := p.encode(); err == nil {

@@ -46,8 +46,10 @@ type Socket struct {
 	client    *client
 	handshake *Handshake
 
-	// rooms is guarded by nsp.mu.
-	rooms map[Room]struct{}
+	// rooms, pendingRooms and joinedOnce are guarded by nsp.mu.
+	rooms        map[Room]struct{}
+	pendingRooms []Room // joined by middlewares, before the socket connected
+	joinedOnce   bool   // the socket has been in the namespace
 
 	mu              sync.Mutex
 	connected       bool
@@ -351,6 +353,10 @@ func (s *Socket) Join(rooms ...Room) {
 	var evs []roomEvent
 	n.mu.Lock()
 	if n.sockets[s.id] != s {
+		if !s.joinedOnce {
+			// Not connected yet (a middleware): join when it connects.
+			s.pendingRooms = append(s.pendingRooms, rooms...)
+		}
 		n.mu.Unlock()
 		return
 	}
@@ -420,11 +426,17 @@ func (s *Socket) Disconnect(close bool) {
 }
 
 func (s *Socket) disconnect() {
-	if !s.Connected() {
+	// Claim the close first: once the client has the DISCONNECT it may
+	// drop the connection, and its reader must not report another reason.
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
 		return
 	}
+	s.connected = false
+	s.mu.Unlock()
 	_ = s.client.send(encodePacket(sio.Disconnect, s.nsp.name, sio.NoID, nil, nil))
-	s.onClose(ReasonServerNamespaceDisconnect)
+	s.closed(ReasonServerNamespaceDisconnect)
 }
 
 // onClose ends the socket once: disconnecting handlers, rooms left,
@@ -436,6 +448,14 @@ func (s *Socket) onClose(reason string) {
 		return
 	}
 	s.connected = false
+	s.mu.Unlock()
+	s.closed(reason)
+}
+
+// closed runs the end of a socket whose close was claimed (connected set
+// to false by the caller).
+func (s *Socket) closed(reason string) {
+	s.mu.Lock()
 	disconnecting := slices.Clone(s.onDisconnecting)
 	s.mu.Unlock()
 	for _, h := range disconnecting {
