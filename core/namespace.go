@@ -370,5 +370,8 @@ func (n *Namespace) collect(dst []*Socket, opts BroadcastOptions) []*Socket {
 	return dst
 }
 
+// Compress starts a broadcast with a compression hint.
+func (n *Namespace) Compress(on bool) BroadcastOperator { return n.operator().Compress(on) }
+
 // Timeout starts a broadcast whose acknowledgements are awaited for d.
 func (n *Namespace) Timeout(d time.Duration) BroadcastOperator { return n.operator().Timeout(d) }

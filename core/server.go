@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -162,6 +163,20 @@ func (s *Server) In(rooms ...Room) BroadcastOperator { return s.Sockets().To(roo
 
 // Except starts a broadcast of the main namespace excluding room(s).
 func (s *Server) Except(rooms ...Room) BroadcastOperator { return s.Sockets().Except(rooms...) }
+
+// Volatile starts a broadcast of the main namespace whose packets may be
+// dropped.
+func (s *Server) Volatile() BroadcastOperator { return s.Sockets().Volatile() }
+
+// Local starts a broadcast of the main namespace to this server's sockets.
+func (s *Server) Local() BroadcastOperator { return s.Sockets().Local() }
+
+// Timeout starts a broadcast of the main namespace whose acknowledgements
+// are awaited for d.
+func (s *Server) Timeout(d time.Duration) BroadcastOperator { return s.Sockets().Timeout(d) }
+
+// Compress starts a broadcast of the main namespace with a compression hint.
+func (s *Server) Compress(on bool) BroadcastOperator { return s.Sockets().Compress(on) }
 
 // Emit sends an event to every socket of the main namespace.
 func (s *Server) Emit(event string, args ...any) error { return s.Sockets().Emit(event, args...) }

@@ -18,7 +18,8 @@ import (
 type Handshake struct {
 	// Headers of the first HTTP request of the connection.
 	Headers http.Header
-	// Time the connection was made.
+	// Time the connection was made (Node's handshake.time; Issued gives
+	// handshake.issued).
 	Time time.Time
 	// Address is the client's IP address.
 	Address string
@@ -35,6 +36,10 @@ type Handshake struct {
 	// AuthRaw is the CONNECT payload as JSON, {} if none.
 	AuthRaw json.RawMessage
 }
+
+// Issued is the connection time in milliseconds since the epoch (Node's
+// handshake.issued).
+func (h *Handshake) Issued() int64 { return h.Time.UnixMilli() }
 
 // Socket is a client's connection to one namespace. It is safe for
 // concurrent use. Its event handlers run one at a time, in the order the
@@ -406,6 +411,19 @@ func (s *Socket) To(rooms ...Room) BroadcastOperator { return s.operator().To(ro
 
 // In is the same as To.
 func (s *Socket) In(rooms ...Room) BroadcastOperator { return s.operator().To(rooms...) }
+
+// Volatile returns an operator that sends to this socket only, dropping
+// the packet if the client cannot take it at once (Node's
+// socket.volatile.emit).
+func (s *Socket) Volatile() BroadcastOperator {
+	return s.nsp.operator().To(Room(s.id)).Volatile().Local()
+}
+
+// Compress returns an operator that sends to this socket only, with a
+// compression hint.
+func (s *Socket) Compress(on bool) BroadcastOperator {
+	return s.nsp.operator().To(Room(s.id)).Compress(on).Local()
+}
 
 // Except starts a broadcast to the other sockets, room(s) excluded.
 func (s *Socket) Except(rooms ...Room) BroadcastOperator { return s.operator().Except(rooms...) }
