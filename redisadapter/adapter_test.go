@@ -55,3 +55,15 @@ func TestConformanceShardedCluster(t *testing.T) {
 		}
 	})
 }
+
+// TestConformanceClassicCluster runs the suite on the classic adapter over
+// a Redis Cluster client (Pub/Sub messages reach every node there).
+func TestConformanceClassicCluster(t *testing.T) {
+	adaptertest.Run(t, func(t testing.TB) func() core.Adapter {
+		rdb := redistest.ClusterClient(t)
+		prefix := redistest.Prefix(t)
+		return func() core.Adapter {
+			return redisadapter.New(rdb, redisadapter.Config{Key: prefix})
+		}
+	})
+}
