@@ -1,8 +1,9 @@
 package redisadapter_test
 
 import (
-	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 
 	"github.com/go-sio/sio/core"
 	"github.com/go-sio/sio/core/adaptertest"
@@ -10,10 +11,10 @@ import (
 	"github.com/go-sio/sio/redisadapter"
 )
 
+// TestMain checks that no goroutine outlives the tests: adapters stop
+// their readers when their server shuts down.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	redistest.Cleanup()
-	os.Exit(code)
+	goleak.VerifyTestMain(redistest.WithCleanup(m), redistest.IgnoreGoroutines()...)
 }
 
 // TestConformance runs the adapter conformance suite on the classic
