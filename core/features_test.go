@@ -1,12 +1,8 @@
 package core_test
 
 import (
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/go-sio/sio/core"
 	"github.com/go-sio/sio/internal/fixture"
 	"github.com/go-sio/sio/internal/jstest"
 )
@@ -19,29 +15,7 @@ func TestOfficialClientModes(t *testing.T) {
 	for _, sp := range jstest.SpecialScenarios() {
 		t.Run(sp.Name, func(t *testing.T) {
 			t.Parallel()
-			cfg := core.Config{}
-			var opts fixture.Options
-			for _, kv := range sp.Env {
-				k, v, _ := strings.Cut(kv, "=")
-				switch k {
-				case "CSR":
-					opts.CSR = v == "1"
-					if cfg.Recovery == nil {
-						cfg.Recovery = &core.RecoveryConfig{}
-					}
-				case "CSR_MAX_MS":
-					ms, _ := strconv.Atoi(v)
-					if cfg.Recovery == nil {
-						cfg.Recovery = &core.RecoveryConfig{}
-					}
-					cfg.Recovery.MaxDisconnectionDuration = time.Duration(ms) * time.Millisecond
-				case "EIO3":
-					cfg.AllowEIO3 = v == "1"
-				}
-			}
-			if opts.CSR && cfg.Recovery.MaxDisconnectionDuration == 0 {
-				cfg.Recovery.MaxDisconnectionDuration = 2 * time.Second
-			}
+			cfg, opts := fixture.Mode(sp.Env)
 			url := newFixtureServerWith(t, cfg, opts)
 			jstest.Run(t, sp.Name, append(sp.Env, "SIO_URL="+url)...)
 		})

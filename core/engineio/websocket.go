@@ -22,9 +22,11 @@ type wsConn struct {
 	conn      *websocket.Conn
 	netConn   net.Conn
 	closeOnce sync.Once
-	// writeMu serialises raw writes during an upgrade probe, before the
-	// session's writer owns the connection.
+	// writeMu is held for each write, so that close waits for a write in
+	// flight: fasthttp reuses a hijacked connection as soon as its handler
+	// returns, and the handler returns only after close.
 	writeMu sync.Mutex
+	closed  bool
 }
 
 func newWSConn(c *websocket.Conn, maxPayload int) *wsConn {
@@ -33,8 +35,17 @@ func newWSConn(c *websocket.Conn, maxPayload int) *wsConn {
 	return w
 }
 
+// close ends the connection: a blocked read or write returns at once
+// (the deadline also works where Close alone does not, as on fasthttp's
+// hijacked connections), then it waits for the write in flight.
 func (w *wsConn) close() {
-	w.closeOnce.Do(func() { _ = w.netConn.Close() })
+	w.closeOnce.Do(func() {
+		_ = w.netConn.SetDeadline(time.Now())
+		w.writeMu.Lock()
+		w.closed = true
+		_ = w.netConn.Close()
+		w.writeMu.Unlock()
+	})
 }
 
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
@@ -60,6 +71,11 @@ func (w *wsConn) writeItems(items []item, timeout time.Duration) error {
 }
 
 func (w *wsConn) writeItemsProto(items []item, timeout time.Duration, protocol int) error {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if w.closed {
+		return net.ErrClosed
+	}
 	bw := writerPool.Get().(*bufio.Writer)
 	bw.Reset(w.netConn)
 	defer func() {
@@ -94,8 +110,6 @@ func (w *wsConn) writeItemsProto(items []item, timeout time.Duration, protocol i
 
 // writeRaw writes one text frame outside the session writer (upgrade probe).
 func (w *wsConn) writeRaw(data []byte, timeout time.Duration) error {
-	w.writeMu.Lock()
-	defer w.writeMu.Unlock()
 	return w.writeItems([]item{{data: data, op: opText}}, timeout)
 }
 
@@ -230,6 +244,7 @@ func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request, protocol int
 	sess.mu.Unlock()
 	s.startSession(sess)
 	sess.readLoop(ws)
+	ws.close()
 }
 
 // serveUpgrade runs a candidate WebSocket for a polling session: probe,
@@ -329,6 +344,7 @@ func (s *Server) serveUpgrade(c *websocket.Conn, sess *Session) {
 			sess.mu.Unlock()
 			upgraded = true
 			sess.readLoop(ws)
+			ws.close()
 			return
 		default:
 			return
