@@ -138,6 +138,20 @@ func (a *Authenticator) Room(claims jwt.Claims) (core.Room, bool) {
 	return core.Room(a.cfg.RoomPrefix + sub), true
 }
 
+// RoomOf is Room for what an HTTP JWT middleware stores in its request
+// context: a *jwt.Token (echo-jwt, Fiber's contrib/jwt) or the claims.
+func (a *Authenticator) RoomOf(v any) (core.Room, bool) {
+	switch t := v.(type) {
+	case *jwt.Token:
+		if t != nil && t.Claims != nil {
+			return a.Room(t.Claims)
+		}
+	case jwt.Claims:
+		return a.Room(t)
+	}
+	return "", false
+}
+
 // subject is the claims' sub, "" if none or unreadable.
 func subject(claims jwt.Claims) string {
 	if claims == nil {

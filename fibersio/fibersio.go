@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/go-sio/sio/auth"
 	"github.com/go-sio/sio/core"
@@ -122,28 +121,9 @@ func (e Emitter) User() (core.BroadcastOperator, error) {
 	if e.cfg.Auth == nil {
 		return core.BroadcastOperator{}, ErrNoAuthenticator
 	}
-	claims, ok := claimsOf(e.claims)
-	if !ok {
-		return core.BroadcastOperator{}, ErrNoUser
-	}
-	room, ok := e.cfg.Auth.Room(claims)
+	room, ok := e.cfg.Auth.RoomOf(e.claims)
 	if !ok {
 		return core.BroadcastOperator{}, ErrNoUser
 	}
 	return e.srv.To(room), nil
-}
-
-// claimsOf accepts what JWT middlewares store: the token or the claims.
-func claimsOf(v any) (jwt.Claims, bool) {
-	switch t := v.(type) {
-	case *jwt.Token:
-		if t != nil && t.Claims != nil {
-			return t.Claims, true
-		}
-	case jwt.Claims:
-		if t != nil {
-			return t, true
-		}
-	}
-	return nil, false
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,61 +123,11 @@ func (b *classic) Close(ctx context.Context) error {
 	return err
 }
 
-// readLoop receives from Redis and hands messages to the dispatcher. The
-// Pub/Sub client reconnects and resubscribes by itself after an error.
+// readLoop receives from Redis and hands messages to the dispatcher.
 func (b *classic) readLoop() {
 	defer b.wg.Done()
 	defer close(b.work)
-	down := false
-	backoff := 50 * time.Millisecond
-	for {
-		select {
-		case <-b.stop:
-			return
-		default:
-		}
-		msg, err := b.ps.Receive(context.Background())
-		if err != nil {
-			select {
-			case <-b.stop:
-				return
-			default:
-			}
-			if errors.Is(err, redis.ErrClosed) {
-				return
-			}
-			b.connected.Store(false)
-			if !down {
-				down = true
-				b.cfg.Logger.Warn("redisadapter: lost connection to redis, retrying", "err", err)
-			}
-			select {
-			case <-b.stop:
-				return
-			case <-time.After(backoff):
-			}
-			if backoff < 2*time.Second {
-				backoff *= 2
-			}
-			continue
-		}
-		backoff = 50 * time.Millisecond
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			b.connected.Store(true)
-			if down {
-				down = false
-				b.cfg.Logger.Info("redisadapter: connection to redis restored")
-			}
-		case *redis.Message:
-			b.connected.Store(true)
-			select {
-			case b.work <- m:
-			case <-b.stop:
-				return
-			}
-		}
-	}
+	receive(b.ps, b.stop, &b.connected, b.cfg.Logger, b.work)
 }
 
 // dispatchLoop decodes and applies messages in order, off the reader.
@@ -581,4 +532,61 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// receive reads a Pub/Sub connection until stop, handing messages to
+// work. The go-redis Pub/Sub client reconnects and resubscribes by itself
+// after an error; receive tracks the state in connected and logs once per
+// outage.
+func receive(ps *redis.PubSub, stop <-chan struct{}, connected *atomic.Bool, log *slog.Logger, work chan<- *redis.Message) {
+	down := false
+	backoff := 50 * time.Millisecond
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		msg, err := ps.Receive(context.Background())
+		if err != nil {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if errors.Is(err, redis.ErrClosed) {
+				return
+			}
+			connected.Store(false)
+			if !down {
+				down = true
+				log.Warn("redisadapter: lost connection to redis, retrying", "err", err)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(backoff):
+			}
+			if backoff < 2*time.Second {
+				backoff *= 2
+			}
+			continue
+		}
+		backoff = 50 * time.Millisecond
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			connected.Store(true)
+			if down {
+				down = false
+				log.Info("redisadapter: connection to redis restored")
+			}
+		case *redis.Message:
+			connected.Store(true)
+			select {
+			case work <- m:
+			case <-stop:
+				return
+			}
+		}
+	}
 }

@@ -249,51 +249,7 @@ func (b *sharded) unsubscribe(ctx context.Context, channel string) {
 
 func (b *sharded) readLoop(sub *shardSub) {
 	defer b.wg.Done()
-	down := false
-	backoff := 50 * time.Millisecond
-	for {
-		msg, err := sub.ps.Receive(context.Background())
-		if err != nil {
-			select {
-			case <-b.stop:
-				return
-			default:
-			}
-			if errors.Is(err, redis.ErrClosed) {
-				return
-			}
-			b.connected.Store(false)
-			if !down {
-				down = true
-				b.cfg.Logger.Warn("redisadapter: lost connection to redis, retrying", "err", err)
-			}
-			select {
-			case <-b.stop:
-				return
-			case <-time.After(backoff):
-			}
-			if backoff < 2*time.Second {
-				backoff *= 2
-			}
-			continue
-		}
-		backoff = 50 * time.Millisecond
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			b.connected.Store(true)
-			if down {
-				down = false
-				b.cfg.Logger.Info("redisadapter: connection to redis restored")
-			}
-		case *redis.Message:
-			b.connected.Store(true)
-			select {
-			case b.work <- m:
-			case <-b.stop:
-				return
-			}
-		}
-	}
+	receive(sub.ps, b.stop, &b.connected, b.cfg.Logger, b.work)
 }
 
 func (b *sharded) dispatchLoop() {
