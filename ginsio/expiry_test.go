@@ -3,6 +3,7 @@ package ginsio_test
 import (
 	"encoding/json"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,23 +17,29 @@ import (
 )
 
 // expiryClock is the auth clock of an expiry test (auth.Config.Now, which
-// drives both token validation and the expiry timers), shifted so that
-// first, the exp of the test's first tokens, an hour ahead on a whole
-// second, comes a chosen real duration after the clock's creation.
+// drives both token validation and the expiry timers). first, the exp of
+// the test's first tokens, is an hour ahead on a whole second; start
+// shifts the clock so that first comes a chosen real duration later.
 type expiryClock struct {
-	shift time.Duration
+	shift atomic.Int64 // time.Duration
 	first time.Time
 }
 
-func newExpiryClock(in time.Duration) *expiryClock {
-	first := time.Now().Add(time.Hour).Truncate(time.Second)
-	return &expiryClock{first: first, shift: first.Add(-in).Sub(time.Now())}
+func newExpiryClock() *expiryClock {
+	return &expiryClock{first: time.Now().Add(time.Hour).Truncate(time.Second)}
 }
 
-func (c *expiryClock) now() time.Time { return time.Now().Add(c.shift) }
+// start makes first come in d.
+func (c *expiryClock) start(d time.Duration) {
+	c.shift.Store(int64(c.first.Add(-d).Sub(time.Now())))
+}
+
+func (c *expiryClock) now() time.Time { return time.Now().Add(time.Duration(c.shift.Load())) }
 
 // real is the real time at which the clock reads t.
-func (c *expiryClock) real(t time.Time) time.Time { return t.Add(-c.shift) }
+func (c *expiryClock) real(t time.Time) time.Time {
+	return t.Add(-time.Duration(c.shift.Load()))
+}
 
 // expiryToken is an HS256 token of secret for sub, expiring at exp.
 func expiryToken(t *testing.T, sub string, exp time.Time) string {
@@ -121,11 +128,12 @@ func expectExpiry(t *testing.T, c *sioclient.Client, clock *expiryClock, exp tim
 // one.
 func TestExpiryAndRefresh(t *testing.T) {
 	const slack = 1500 * time.Millisecond
-	clock := newExpiryClock(time.Second)
+	clock := newExpiryClock()
 	base := expiryServer(t, clock)
 	first, second := clock.first, clock.first.Add(time.Second)
 
-	// Both sockets start with a token that expires at first.
+	// Both sockets start with a token that expires at first, in a second.
+	clock.start(time.Second)
 	plain := dial(t, base, sioclient.Options{Auth: map[string]any{"token": expiryToken(t, "alice", first)}})
 	refreshed := dial(t, base, sioclient.Options{Auth: map[string]any{"token": expiryToken(t, "bob", first)}})
 	if sub := whoami(t, plain); sub != "alice" {

@@ -8,7 +8,9 @@
 // Open http://localhost:3000. With REDIS_URL the servers form a cluster:
 // a message posted to any of them reaches the sockets of all. Give them
 // the same JWT_SECRET (random when unset) so that they accept each other's
-// tokens.
+// tokens. The page loads the official client from the Socket.IO CDN;
+// SOCKETIO_CLIENT_URL points it elsewhere (to a copy of socket.io-client's
+// dist/socket.io.min.js) where the CDN is out of reach.
 //
 // The API:
 //
@@ -56,7 +58,7 @@ func newRouter(app *chatapp.App) *gin.Engine {
 	ginsio.Mount(r, app.Server, ginsio.Config{Auth: app.Auth})
 
 	r.GET("/", func(c *gin.Context) {
-		c.Data(http.StatusOK, "text/html; charset=utf-8", chatapp.Page)
+		c.Data(http.StatusOK, "text/html; charset=utf-8", app.Page())
 	})
 	r.POST("/api/login", func(c *gin.Context) {
 		var req struct {

@@ -50,7 +50,7 @@ func newApp(cfg chatapp.Config) (*echo.Echo, *chatapp.App, error) {
 	e := echo.New()
 	e.HideBanner = true
 	echosio.Mount(e, app.Server, echosio.Config{Auth: a})
-	e.GET("/", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, chatapp.Page) })
+	e.GET("/", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, app.Page()) })
 	e.POST("/api/login", func(c echo.Context) error {
 		var req struct {
 			User string `json:"user"`

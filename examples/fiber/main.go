@@ -83,7 +83,7 @@ func newApp(cfg chatapp.Config) (*fiber.App, *chatapp.App, error) {
 	fibersio.Mount(f, app.Server, fibersio.Config{Auth: a})
 	f.Get("/", func(c *fiber.Ctx) error {
 		c.Type("html", "utf-8")
-		return c.Send(chatapp.Page)
+		return c.Send(app.Page())
 	})
 	f.Post("/api/login", func(c *fiber.Ctx) error {
 		var req struct {

@@ -5,11 +5,13 @@
 package chatapp
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
 	"errors"
 	"fmt"
+	"html"
 	"log"
 	"os"
 	"regexp"
@@ -25,10 +27,30 @@ import (
 	"github.com/go-sio/sio/redisadapter"
 )
 
-// Page is the web page of the chat, served at "/".
+// Page is the web page of the chat, served at "/", as it loads the
+// official Socket.IO client from DefaultClientURL. [App.Page] is the page
+// of an app's Config.ClientURL.
 //
 //go:embed index.html
 var Page []byte
+
+// DefaultClientURL is where the page loads the official Socket.IO client
+// from: the project's CDN.
+const DefaultClientURL = "https://cdn.socket.io/4.8.1/socket.io.min.js"
+
+// clientTag is the script element of Page that loads the client.
+const clientTag = `<script src="` + DefaultClientURL + `"></script>`
+
+// PageFor returns the page loading the client from clientURL (any URL a
+// script src takes, "/js/socket.io.min.js" for one); empty means
+// DefaultClientURL, that is Page.
+func PageFor(clientURL string) []byte {
+	if clientURL == "" || clientURL == DefaultClientURL {
+		return Page
+	}
+	return bytes.Replace(Page, []byte(clientTag),
+		[]byte(`<script src="`+html.EscapeString(clientURL)+`"></script>`), 1)
+}
 
 // Config configures [New].
 type Config struct {
@@ -44,12 +66,17 @@ type Config struct {
 	// unset, and then tokens die with the process and the servers of a
 	// cluster do not accept each other's tokens). Required.
 	Secret []byte
+	// ClientURL is where the page loads the official Socket.IO client
+	// from (env SOCKETIO_CLIENT_URL), for a machine that cannot reach the
+	// CDN: a copy of socket.io-client's dist/socket.io.min.js served
+	// elsewhere. Zero means DefaultClientURL.
+	ClientURL string
 }
 
-// FromEnv reads PORT, REDIS_URL and JWT_SECRET; without JWT_SECRET the
-// secret is 32 random bytes.
+// FromEnv reads PORT, REDIS_URL, JWT_SECRET and SOCKETIO_CLIENT_URL;
+// without JWT_SECRET the secret is 32 random bytes.
 func FromEnv() Config {
-	cfg := Config{Port: os.Getenv("PORT"), RedisURL: os.Getenv("REDIS_URL")}
+	cfg := Config{Port: os.Getenv("PORT"), RedisURL: os.Getenv("REDIS_URL"), ClientURL: os.Getenv("SOCKETIO_CLIENT_URL")}
 	if s := os.Getenv("JWT_SECRET"); s != "" {
 		cfg.Secret = []byte(s)
 	} else {
@@ -87,6 +114,7 @@ type App struct {
 	// Auth authenticates sockets and names users' rooms.
 	Auth *auth.Authenticator
 	rdb  *redis.Client
+	page []byte
 }
 
 // New builds the Socket.IO server of the chat. Sockets authenticate with
@@ -106,7 +134,7 @@ func New(cfg Config, a *auth.Authenticator) (*App, error) {
 			return nil, err
 		}
 	}
-	app := &App{Config: cfg, Auth: a}
+	app := &App{Config: cfg, Auth: a, page: PageFor(cfg.ClientURL)}
 	scfg := core.Config{}
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(cfg.RedisURL)
@@ -151,6 +179,10 @@ func (app *App) onConnection(s *core.Socket) {
 		ack(app.Server.To(core.Room(room)).Emit("message", Message{User: user, Text: text}) == nil)
 	})
 }
+
+// Page is the web page of the chat, served at "/": [Page] with the
+// client loaded from Config.ClientURL.
+func (app *App) Page() []byte { return app.page }
 
 // User is the subject of an authenticated socket's token.
 func User(s *core.Socket) string {
