@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,13 +80,7 @@ func TestBrowser(t *testing.T) {
 		http.ServeFile(w, r, client)
 	})
 	mux.Handle("/", newRouter(app))
-	hs := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = app.Shutdown(ctx)
-		hs.Close()
-	})
+	url := chattest.ServeHTTP(t, app, mux)
 
-	jstest.RunScript(t, "browser/chat.mjs", "CHAT_URL="+hs.URL, "CHROMIUM="+chromiumPath)
+	jstest.RunScript(t, "browser/chat.mjs", "CHAT_URL="+url, "CHROMIUM="+chromiumPath)
 }

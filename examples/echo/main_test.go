@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
@@ -21,28 +18,11 @@ func start(t *testing.T, cfg chatapp.Config) (*chatapp.App, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(e)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = app.Shutdown(ctx)
-		hs.Close()
-	})
-	return app, hs.URL
+	return app, chattest.ServeHTTP(t, app, e)
 }
 
 // TestChat: the chat flow on the Echo app.
-func TestChat(t *testing.T) {
-	_, url := start(t, chatapp.Config{Secret: chattest.Secret})
-	chattest.Flow(t, url)
-}
+func TestChat(t *testing.T) { chattest.Chat(t, start) }
 
 // TestChatCluster: two Echo servers on one Redis.
-func TestChatCluster(t *testing.T) {
-	cfg := chatapp.Config{Secret: chattest.Secret, RedisURL: redistest.URL(t), RedisKey: redistest.Prefix(t)}
-	a, urlA := start(t, cfg)
-	b, urlB := start(t, cfg)
-	chattest.WaitServers(t, a.Server, 2)
-	chattest.WaitServers(t, b.Server, 2)
-	chattest.Cluster(t, urlA, urlB)
-}
+func TestChatCluster(t *testing.T) { chattest.ChatCluster(t, start) }

@@ -9,13 +9,17 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-sio/sio/core"
 	"github.com/go-sio/sio/examples/internal/chatapp"
+	"github.com/go-sio/sio/internal/frameworktest"
+	"github.com/go-sio/sio/internal/redistest"
 	"github.com/go-sio/sio/internal/sioclient"
 )
 
@@ -23,13 +27,9 @@ import (
 var Secret = []byte("chat-test-secret-of-32-bytes-long")
 
 // Timeout bounds each wait of the checks.
-const Timeout = 10 * time.Second
+const Timeout = frameworktest.Timeout
 
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctxT(t *testing.T) context.Context { return frameworktest.Ctx(t) }
 
 // Do sends a JSON request and returns the status and body.
 func Do(t *testing.T, method, url, token string, body any) (int, []byte) {
@@ -197,18 +197,103 @@ func Cluster(t *testing.T, a, b string) {
 // until the subscriptions of every server are active.
 func WaitServers(t *testing.T, srv *core.Server, n int) {
 	t.Helper()
-	ctx := ctxT(t)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		got, err := srv.Sockets().ServerCount(ctx)
-		if err == nil && got >= n {
-			return
-		}
+	frameworktest.WaitServers(t, srv, n)
+}
+
+// Start serves, until t ends, the chat application configured with cfg
+// on an example's router; it returns the app and the base URL.
+type Start func(t *testing.T, cfg chatapp.Config) (*chatapp.App, string)
+
+// ServeFunc serves the chat application on ln until ctx ends, then shuts
+// it down gracefully, as an example's main does.
+type ServeFunc func(ctx context.Context, ln net.Listener) error
+
+// ServeHTTP serves h, a router of app, over HTTP until t ends, when app is
+// shut down and then the HTTP server closed; it returns the base URL.
+func ServeHTTP(t *testing.T, app *chatapp.App, h http.Handler) string {
+	t.Helper()
+	hs := httptest.NewServer(h)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = app.Shutdown(ctx)
+		hs.Close()
+	})
+	return hs.URL
+}
+
+// listen runs serve on a loopback port until the returned cancel; serve's
+// result comes on the channel.
+func listen(t *testing.T, serve ServeFunc) (base string, cancel context.CancelFunc, served <-chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- serve(ctx, ln) }()
+	return "http://" + ln.Addr().String(), cancel, errc
+}
+
+// Serve runs serve on a loopback port until t ends, then checks that it
+// returns without an error; it returns the base URL.
+func Serve(t *testing.T, serve ServeFunc) string {
+	t.Helper()
+	base, cancel, served := listen(t, serve)
+	t.Cleanup(func() {
+		cancel()
 		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %d servers: got %d, %v", n, got, err)
-		case <-tick.C:
+		case err := <-served:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(2 * chatapp.ShutdownTimeout):
+			t.Error("serve did not return")
 		}
+	})
+	return base
+}
+
+// Chat runs [Flow] on one in-memory server started by start.
+func Chat(t *testing.T, start Start) {
+	t.Helper()
+	_, url := start(t, chatapp.Config{Secret: Secret})
+	Flow(t, url)
+}
+
+// ChatCluster starts two servers on one Redis and runs [Cluster] on them:
+// a message posted to one reaches a socket of the other.
+func ChatCluster(t *testing.T, start Start) {
+	t.Helper()
+	cfg := chatapp.Config{Secret: Secret, RedisURL: redistest.URL(t), RedisKey: redistest.Prefix(t)}
+	a, urlA := start(t, cfg)
+	b, urlB := start(t, cfg)
+	WaitServers(t, a.Server, 2)
+	WaitServers(t, b.Server, 2)
+	Cluster(t, urlA, urlB)
+}
+
+// Shutdown checks the graceful shutdown of serve: when its context ends,
+// it returns without an error, and the Socket.IO server has disconnected
+// the sockets.
+func Shutdown(t *testing.T, serve ServeFunc) {
+	t.Helper()
+	base, cancel, served := listen(t, serve)
+	defer cancel()
+	c := Connect(t, base, Login(t, base, "dora"))
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(2 * chatapp.ShutdownTimeout):
+		t.Fatal("serve did not return")
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(Timeout):
+		t.Fatal("the socket is still connected")
 	}
 }
