@@ -233,7 +233,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeResponse(w, upgradeRefusal(errorResponse(codeBadRequest, "")))
 			return
 		}
-		defer s.wg.Done()
 		// The upgrader writes its own answer: hand it the CORS headers.
 		var cors http.Header
 		if len(pre.header) > 0 {
@@ -244,13 +243,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c, err := s.upgrader.Upgrade(w, r, cors)
 		if err != nil {
+			s.wg.Done()
 			return // the upgrader has answered
 		}
-		if rt.sess == nil {
-			s.serveNewWebSocket(c, req, rt.protocol)
-		} else {
-			s.serveUpgrade(c, rt.sess)
-		}
+		// Serve the connection from a goroutine of our own and return:
+		// net/http then drops its per-connection buffers (8 KiB), which
+		// an idle WebSocket would otherwise keep for its whole life.
+		sess, protocol := rt.sess, rt.protocol
+		go func() {
+			defer s.wg.Done()
+			if sess == nil {
+				s.serveNewWebSocket(c, req, protocol)
+			} else {
+				s.serveUpgrade(c, sess)
+			}
+		}()
 		return
 	}
 	if rt.sess == nil {
