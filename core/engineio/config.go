@@ -46,7 +46,8 @@ type Config struct {
 	// session. A session whose queue overflows is closed with reason
 	// "transport error" (a slow consumer never blocks others). Zero means 4096.
 	MaxQueuedPackets int
-	// WriteTimeout bounds one WebSocket write. Zero means 10s.
+	// WriteTimeout bounds one WebSocket write (a write gets between half
+	// of it and all of it). Zero means 10s.
 	WriteTimeout time.Duration
 	// OnSession is called for each new session before the client receives
 	// its id. It must set the session's handler with [Session.SetHandler].

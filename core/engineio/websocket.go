@@ -27,6 +27,10 @@ type wsConn struct {
 	// returns, and the handler returns only after close.
 	writeMu sync.Mutex
 	closed  bool
+	// deadline is the write deadline in force; it is moved only when less
+	// than half the timeout is left, which spares a poller update per
+	// write and still bounds every write to between timeout/2 and timeout.
+	deadline time.Time
 }
 
 func newWSConn(c *websocket.Conn, maxPayload int) *wsConn {
@@ -82,7 +86,10 @@ func (w *wsConn) writeItemsProto(items []item, timeout time.Duration, protocol i
 		bw.Reset(nil)
 		writerPool.Put(bw)
 	}()
-	_ = w.netConn.SetWriteDeadline(time.Now().Add(timeout))
+	if now := time.Now(); w.deadline.Sub(now) < timeout/2 {
+		w.deadline = now.Add(timeout)
+		_ = w.netConn.SetWriteDeadline(w.deadline)
+	}
 	var hdr [10]byte
 	for _, it := range items {
 		if protocol == 3 && it.op == opBinary {
