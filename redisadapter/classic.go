@@ -290,11 +290,20 @@ func (b *classic) PublishResponse(ctx context.Context, to string, msg *core.Clus
 }
 
 func (b *classic) ServerCount(ctx context.Context, nsp string) (int, error) {
-	channel := b.requestChannel(nsp)
-	if cc, ok := b.rdb.(*redis.ClusterClient); ok {
+	return countSubscribers(ctx, b.rdb, b.requestChannel(nsp), func(ctx context.Context, c redis.UniversalClient, ch string) (map[string]int64, error) {
+		return c.PubSubNumSub(ctx, ch).Result()
+	})
+}
+
+// countSubscribers counts the subscribers of channel with count (PUBSUB
+// NUMSUB or SHARDNUMSUB), summed over the masters of a Redis Cluster as
+// the Node adapters do.
+func countSubscribers(ctx context.Context, rdb redis.UniversalClient, channel string,
+	count func(context.Context, redis.UniversalClient, string) (map[string]int64, error)) (int, error) {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
 		var total atomic.Int64
 		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			n, err := c.PubSubNumSub(ctx, channel).Result()
+			n, err := count(ctx, c, channel)
 			if err != nil {
 				return err
 			}
@@ -306,7 +315,7 @@ func (b *classic) ServerCount(ctx context.Context, nsp string) (int, error) {
 		}
 		return int(total.Load()), nil
 	}
-	n, err := b.rdb.PubSubNumSub(ctx, channel).Result()
+	n, err := count(ctx, rdb, channel)
 	if err != nil {
 		return 0, fmt.Errorf("redisadapter: server count: %w", err)
 	}

@@ -285,27 +285,9 @@ func (b *sharded) Close(ctx context.Context) error {
 }
 
 func (b *sharded) ServerCount(ctx context.Context, nsp string) (int, error) {
-	channel := b.mainChannel(nsp)
-	if cc, ok := b.rdb.(*redis.ClusterClient); ok {
-		var total atomic.Int64
-		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-			n, err := c.PubSubShardNumSub(ctx, channel).Result()
-			if err != nil {
-				return err
-			}
-			total.Add(n[channel])
-			return nil
-		})
-		if err != nil {
-			return 0, fmt.Errorf("redisadapter: server count: %w", err)
-		}
-		return int(total.Load()), nil
-	}
-	n, err := b.rdb.PubSubShardNumSub(ctx, channel).Result()
-	if err != nil {
-		return 0, fmt.Errorf("redisadapter: server count: %w", err)
-	}
-	return int(n[channel]), nil
+	return countSubscribers(ctx, b.rdb, b.mainChannel(nsp), func(ctx context.Context, c redis.UniversalClient, ch string) (map[string]int64, error) {
+		return c.PubSubShardNumSub(ctx, ch).Result()
+	})
 }
 
 // ---- encoding

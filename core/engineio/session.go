@@ -136,12 +136,6 @@ func (s *Session) SetHandler(h Handler) {
 	s.mu.Unlock()
 }
 
-func (s *Session) getHandler() Handler {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.handler
-}
-
 var idCounter atomic.Uint32
 
 // newID returns a 20-character id like the reference server's: 11 random
@@ -408,6 +402,5 @@ func (s *Session) onTimer(gen uint64) {
 
 var (
 	pingData  = []byte("2")
-	noopData  = []byte("6")
 	closeData = []byte("1")
 )

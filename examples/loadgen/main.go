@@ -295,7 +295,6 @@ type loadgen struct {
 	firstRecv   atomic.Int64
 	lastRecv    atomic.Int64
 	seqCount    atomic.Pointer[[]atomic.Int32]
-	dupes       atomic.Int64
 	disconnects atomic.Int64
 
 	results []Result

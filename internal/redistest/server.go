@@ -256,12 +256,6 @@ func (s *server) startLocked() error {
 	}
 }
 
-func (s *server) running() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.runningLocked()
-}
-
 func (s *server) runningLocked() bool {
 	if s.cmd == nil {
 		return false
