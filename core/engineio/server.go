@@ -26,6 +26,11 @@ type Server struct {
 	shutdown chan struct{}
 
 	wg sync.WaitGroup
+
+	// idle WebSockets wait in an epoll set (Linux); see netpoll_linux.go
+	pollMu  sync.Mutex
+	poll    *poller
+	pollGen uint32
 }
 
 // New returns a server with cfg's defaults filled in; cfg is not modified.
@@ -253,9 +258,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		go func() {
 			defer s.wg.Done()
 			if sess == nil {
-				s.serveNewWebSocket(c, req, protocol)
+				s.serveNewWebSocket(c, req, protocol, true)
 			} else {
-				s.serveUpgrade(c, sess)
+				s.serveUpgrade(c, sess, true)
 			}
 		}()
 		return

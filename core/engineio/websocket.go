@@ -2,10 +2,8 @@ package engineio
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"time"
@@ -15,12 +13,15 @@ import (
 	"github.com/go-sio/sio/core/internal/eio"
 )
 
-// wsConn is one WebSocket connection. Reading goes through the websocket
-// library; writing is ours: a burst of queued frames is framed into one
-// pooled buffer and written with one syscall.
+// wsConn is one WebSocket connection, after the handshake. Reading and
+// writing are ours: frames are read with a buffer borrowed only while
+// bytes wait, and a burst of queued frames is framed into one pooled
+// buffer and written with one syscall.
 type wsConn struct {
-	conn      *websocket.Conn
+	srv       *Server
 	netConn   net.Conn
+	fr        frameReader
+	poll      *pollState // set while the connection waits in an epoll set
 	closeOnce sync.Once
 	// writeMu is held for each write, so that close waits for a write in
 	// flight: fasthttp reuses a hijacked connection as soon as its handler
@@ -33,9 +34,19 @@ type wsConn struct {
 	deadline time.Time
 }
 
-func newWSConn(c *websocket.Conn, maxPayload int) *wsConn {
-	w := &wsConn{conn: c, netConn: c.NetConn()}
-	c.SetReadLimit(int64(maxPayload))
+// newWSConn takes over the connection of an upgraded WebSocket; the
+// library's Conn is dropped (with its buffers). With mayPoll, an idle
+// connection waits without a goroutine where the platform allows it.
+func (s *Server) newWSConn(c *websocket.Conn, mayPoll bool) *wsConn {
+	nc := c.NetConn()
+	w := &wsConn{srv: s, netConn: nc}
+	w.fr.conn = nc
+	w.fr.limit = s.cfg.MaxPayload
+	if mayPoll {
+		if raw, ok := pollable(nc); ok {
+			w.fr.raw = raw
+		}
+	}
 	return w
 }
 
@@ -44,7 +55,9 @@ func newWSConn(c *websocket.Conn, maxPayload int) *wsConn {
 // hijacked connections), then it waits for the write in flight.
 func (w *wsConn) close() {
 	w.closeOnce.Do(func() {
+		w.fr.closing.Store(true)
 		_ = w.netConn.SetDeadline(time.Now())
+		w.srv.pollRemove(w)
 		w.writeMu.Lock()
 		w.closed = true
 		_ = w.netConn.Close()
@@ -172,73 +185,102 @@ func (s *Session) writeLoop() {
 	}
 }
 
-// readLoop reads the client's packets until the connection ends.
-func (s *Session) readLoop(ws *wsConn) {
+// serveWS reads the client's frames until the connection ends. A
+// pollable connection is read only while data waits: serveWS then returns
+// and the server's poller resumes reading when more arrives.
+func (s *Session) serveWS(ws *wsConn) {
+	if ws.fr.raw != nil && s.srv.pollRegister(ws, func() { s.readAvailable(ws) }) {
+		s.readAvailable(ws)
+		return
+	}
+	ws.fr.raw = nil
 	for {
-		typ, data, err := readMessage(ws)
-		if err != nil {
-			reason := ReasonTransportClose
-			if errors.Is(err, websocket.ErrReadLimit) {
-				reason = ReasonTransportError
-			}
-			s.close(reason)
+		op, data, err := ws.fr.next(readBlock)
+		if !s.onFrame(ws, op, data, err) {
+			ws.close()
 			return
 		}
-		if typ == websocket.BinaryMessage {
-			if s.protocol == 3 {
-				// v3 binary frames start with the packet type.
-				if len(data) == 0 {
-					s.close(ReasonParseError)
-					return
-				}
-				data = data[1:]
+	}
+}
+
+// readAvailable handles the frames that wait, then re-arms the poller. A
+// busy connection instead keeps its goroutine and waits for data, until
+// the poller's sweeper finds it idle.
+func (s *Session) readAvailable(ws *wsConn) {
+	mode := readNoWait
+	if s.srv.pollWoken(ws) {
+		mode = readPark
+	}
+	for {
+		op, data, err := ws.fr.next(mode)
+		if err == errWouldBlock || err == errParked {
+			ws.fr.release()
+			if !s.srv.pollArm(ws) {
+				s.close(ReasonTransportClose)
+				ws.close()
 			}
-			s.onPacket(eio.Packet{Type: eio.Message, Data: data, Binary: true})
-			continue
+			return
 		}
+		if !s.onFrame(ws, op, data, err) {
+			ws.close()
+			return
+		}
+		if mode == readPark {
+			s.srv.pollSeen(ws)
+		}
+	}
+}
+
+// onFrame handles one frame read from the session's WebSocket; false ends
+// reading.
+func (s *Session) onFrame(ws *wsConn, op byte, data []byte, err error) bool {
+	if err != nil {
+		reason := ReasonTransportClose
+		if errors.Is(err, errReadLimit) || errors.Is(err, errProtocol) {
+			reason = ReasonTransportError
+		}
+		s.close(reason)
+		return false
+	}
+	switch op {
+	case opPing:
+		s.mu.Lock()
+		if s.state == stateOpen && s.ws == ws {
+			s.enqueueLocked(item{data: data, op: opPong})
+		}
+		s.mu.Unlock()
+	case opClose:
+		s.close(ReasonTransportClose)
+		return false
+	case opBinary:
+		if s.protocol == 3 {
+			// v3 binary frames start with the packet type.
+			if len(data) == 0 {
+				s.close(ReasonParseError)
+				return false
+			}
+			data = data[1:]
+		}
+		s.onPacket(eio.Packet{Type: eio.Message, Data: data, Binary: true})
+	case opText:
 		p, perr := eio.Decode(data)
 		if perr != nil {
 			s.close(ReasonParseError)
-			return
+			return false
 		}
 		s.onPacket(p)
 	}
-}
-
-func readMessage(ws *wsConn) (int, []byte, error) {
-	typ, r, err := ws.conn.NextReader()
-	if err != nil {
-		return 0, nil, err
-	}
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, r); err != nil {
-		return 0, nil, err
-	}
-	return typ, buf.Bytes(), nil
-}
-
-// setupWS routes the library's control frames through our writer.
-func (s *Session) setupWS(ws *wsConn) {
-	ws.conn.SetPingHandler(func(data string) error {
-		s.mu.Lock()
-		if s.state == stateOpen && s.ws == ws {
-			s.enqueueLocked(item{data: []byte(data), op: opPong})
-		}
-		s.mu.Unlock()
-		return nil
-	})
-	ws.conn.SetCloseHandler(func(int, string) error { return nil })
+	return true
 }
 
 // serveWebSocketSession runs a session created over WebSocket.
-func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request, protocol int) {
-	ws := newWSConn(c, s.cfg.MaxPayload)
+func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request, protocol int, mayPoll bool) {
+	ws := s.newWSConn(c, mayPoll)
 	sess, err := s.newSession(req, WebSocket, protocol)
 	if err != nil {
 		ws.close()
 		return
 	}
-	sess.setupWS(ws)
 	// The open packet is queued first but only written once the owner
 	// knows the session (it may queue packets of its own behind it).
 	sess.mu.Lock()
@@ -250,14 +292,13 @@ func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request, protocol int
 	sess.kickLocked()
 	sess.mu.Unlock()
 	s.startSession(sess)
-	sess.readLoop(ws)
-	ws.close()
+	sess.serveWS(ws)
 }
 
 // serveUpgrade runs a candidate WebSocket for a polling session: probe,
 // then switch on the upgrade packet.
-func (s *Server) serveUpgrade(c *websocket.Conn, sess *Session) {
-	ws := newWSConn(c, s.cfg.MaxPayload)
+func (s *Server) serveUpgrade(c *websocket.Conn, sess *Session, mayPoll bool) {
+	ws := s.newWSConn(c, mayPoll)
 	sess.mu.Lock()
 	if sess.state != stateOpen || sess.upgrading || sess.transport != Polling {
 		sess.mu.Unlock()
@@ -299,8 +340,20 @@ func (s *Server) serveUpgrade(c *websocket.Conn, sess *Session) {
 		sess.mu.Unlock()
 	}
 	for {
-		typ, data, err := readMessage(ws)
-		if err != nil || typ != websocket.TextMessage {
+		op, data, err := ws.fr.next(readBlock)
+		if err != nil {
+			return
+		}
+		switch op {
+		case opPing:
+			if ws.writeItems([]item{{data: data, op: opPong}}, s.cfg.WriteTimeout) != nil {
+				return
+			}
+			continue
+		case opPong:
+			continue
+		case opText:
+		default:
 			return
 		}
 		switch string(data) {
@@ -334,7 +387,6 @@ func (s *Server) serveUpgrade(c *websocket.Conn, sess *Session) {
 				sess.mu.Unlock()
 				return
 			}
-			sess.setupWS(ws)
 			sess.ws = ws
 			sess.candidate = nil
 			sess.transport = WebSocket
@@ -350,8 +402,7 @@ func (s *Server) serveUpgrade(c *websocket.Conn, sess *Session) {
 			}
 			sess.mu.Unlock()
 			upgraded = true
-			sess.readLoop(ws)
-			ws.close()
+			sess.serveWS(ws)
 			return
 		default:
 			return
