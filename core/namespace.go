@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -163,10 +162,14 @@ func (n *Namespace) connect(c *client, auth []byte) {
 	}
 	var ans []byte
 	if !c.v3 { // v2 clients get a CONNECT without payload
-		ans, _ = json.Marshal(struct {
-			SID SocketID `json:"sid"`
-			PID string   `json:"pid,omitempty"`
-		}{s.id, s.pid})
+		// {"sid":…,"pid":…}, written out: no reflection on each connect.
+		ans = append(ans, `{"sid":`...)
+		ans = appendString(ans, string(s.id))
+		if s.pid != "" {
+			ans = append(ans, `,"pid":`...)
+			ans = appendString(ans, s.pid)
+		}
+		ans = append(ans, '}')
 	}
 	connectFrames := encodePacket(sio.Connect, n.name, sio.NoID, ans, nil)
 

@@ -43,9 +43,9 @@ func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 			}
 			defer s.wg.Done()
 			if sess == nil {
-				s.serveNewWebSocket(c, req, rt.protocol, false)
+				s.serveNewWebSocket(c.NetConn(), req, rt.protocol, false)
 			} else {
-				s.serveUpgrade(c, sess, false)
+				s.serveUpgrade(c.NetConn(), sess, false)
 			}
 		})
 		return

@@ -276,3 +276,77 @@ func TestWebSocketChurn(t *testing.T) {
 	wg.Wait()
 	waitLen(t, e.srv, 0)
 }
+
+// TestWebSocketHandshake: the opening handshake answer (RFC 6455 §4.2.2,
+// with the RFC's own sample key) and the refusals of malformed requests.
+func TestWebSocketHandshake(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engineio.Config{CORS: &engineio.CORS{Origins: []string{"http://app.example"}}})
+	host := strings.TrimPrefix(strings.TrimSuffix(e.Base, "/engine.io/"), "http://")
+	do := func(t *testing.T, method string, header map[string]string) *http.Response {
+		t.Helper()
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		req := method + " /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + host + "\r\n"
+		for k, v := range header {
+			req += k + ": " + v + "\r\n"
+		}
+		if _, err := io.WriteString(c, req+"\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(eiotest.Wait))
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	valid := func() map[string]string {
+		return map[string]string{
+			"Upgrade": "websocket", "Connection": "keep-alive, Upgrade", "Sec-WebSocket-Version": "13",
+			"Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": "http://app.example",
+		}
+	}
+
+	t.Run("accepted", func(t *testing.T) {
+		res := do(t, "GET", valid())
+		if res.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("status %d", res.StatusCode)
+		}
+		for k, want := range map[string]string{
+			"Upgrade": "websocket", "Connection": "Upgrade",
+			"Sec-Websocket-Accept":        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+			"Access-Control-Allow-Origin": "http://app.example",
+		} {
+			if got := res.Header.Get(k); got != want {
+				t.Errorf("%s: %q, want %q", k, got, want)
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name   string
+		method string
+		edit   func(h map[string]string)
+		status int
+	}{
+		{"wrong version", "GET", func(h map[string]string) { h["Sec-WebSocket-Version"] = "8" }, 400},
+		{"no key", "GET", func(h map[string]string) { delete(h, "Sec-WebSocket-Key") }, 400},
+		{"key not 16 bytes", "GET", func(h map[string]string) { h["Sec-WebSocket-Key"] = "c2hvcnQ=" }, 400},
+		{"key not base64", "GET", func(h map[string]string) { h["Sec-WebSocket-Key"] = "!!!!!!!!!!!!!!!!!!!!!!==" }, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := valid()
+			tc.edit(h)
+			res := do(t, tc.method, h)
+			if res.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", res.StatusCode, tc.status)
+			}
+			if v := res.Header.Get("Sec-Websocket-Version"); v != "13" {
+				t.Errorf("Sec-WebSocket-Version %q, want 13", v)
+			}
+		})
+	}
+}

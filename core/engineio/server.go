@@ -17,7 +17,6 @@ import (
 // Server is an Engine.IO server. It is safe for concurrent use.
 type Server struct {
 	cfg      Config
-	upgrader websocket.Upgrader
 	fasthttp websocket.FastHTTPUpgrader
 
 	mu       sync.RWMutex
@@ -52,17 +51,10 @@ func New(cfg Config) (*Server, error) {
 		sessions: make(map[string]*Session),
 		shutdown: make(chan struct{}),
 	}
-	pool := &sync.Pool{}
-	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  1024,
-		WriteBufferSize: 256,
-		WriteBufferPool: pool,
-		CheckOrigin:     func(*http.Request) bool { return true }, // checked before
-	}
 	s.fasthttp = websocket.FastHTTPUpgrader{
-		ReadBufferSize:  1024,
+		ReadBufferSize:  256, // unused: frames are read by our own reader
 		WriteBufferSize: 256,
-		WriteBufferPool: pool,
+		WriteBufferPool: &sync.Pool{},
 	}
 	return s, nil
 }
@@ -238,18 +230,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeResponse(w, upgradeRefusal(errorResponse(codeBadRequest, "")))
 			return
 		}
-		// The upgrader writes its own answer: hand it the CORS headers.
-		var cors http.Header
-		if len(pre.header) > 0 {
-			cors = make(http.Header, len(pre.header))
-			for _, h := range pre.header {
-				cors.Add(h[0], h[1])
-			}
-		}
-		c, err := s.upgrader.Upgrade(w, r, cors)
-		if err != nil {
+		c, ok := acceptWebSocket(w, r, pre.header)
+		if !ok {
 			s.wg.Done()
-			return // the upgrader has answered
+			return // refused and answered
 		}
 		// Serve the connection from a goroutine of our own and return:
 		// net/http then drops its per-connection buffers (8 KiB), which

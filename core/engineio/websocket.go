@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fasthttp/websocket"
-
 	"github.com/go-sio/sio/core/internal/eio"
 )
 
@@ -34,11 +32,9 @@ type wsConn struct {
 	deadline time.Time
 }
 
-// newWSConn takes over the connection of an upgraded WebSocket; the
-// library's Conn is dropped (with its buffers). With mayPoll, an idle
+// newWSConn takes over the connection of an upgraded WebSocket. With mayPoll, an idle
 // connection waits without a goroutine where the platform allows it.
-func (s *Server) newWSConn(c *websocket.Conn, mayPoll bool) *wsConn {
-	nc := c.NetConn()
+func (s *Server) newWSConn(nc net.Conn, mayPoll bool) *wsConn {
 	w := &wsConn{srv: s, netConn: nc}
 	w.fr.conn = nc
 	w.fr.limit = s.cfg.MaxPayload
@@ -274,7 +270,7 @@ func (s *Session) onFrame(ws *wsConn, op byte, data []byte, err error) bool {
 }
 
 // serveWebSocketSession runs a session created over WebSocket.
-func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request, protocol int, mayPoll bool) {
+func (s *Server) serveNewWebSocket(c net.Conn, req *Request, protocol int, mayPoll bool) {
 	ws := s.newWSConn(c, mayPoll)
 	sess, err := s.newSession(req, WebSocket, protocol)
 	if err != nil {
@@ -297,7 +293,7 @@ func (s *Server) serveNewWebSocket(c *websocket.Conn, req *Request, protocol int
 
 // serveUpgrade runs a candidate WebSocket for a polling session: probe,
 // then switch on the upgrade packet.
-func (s *Server) serveUpgrade(c *websocket.Conn, sess *Session, mayPoll bool) {
+func (s *Server) serveUpgrade(c net.Conn, sess *Session, mayPoll bool) {
 	ws := s.newWSConn(c, mayPoll)
 	sess.mu.Lock()
 	if sess.state != stateOpen || sess.upgrading || sess.transport != Polling {
