@@ -997,6 +997,24 @@ func TestUpgrade(t *testing.T) {
 	}
 }
 
+// TestUpgradePacketsBackToBack: a client that sends the probe and the
+// upgrade packet without waiting, then polls, finds the session upgraded
+// (400), as with the reference server; its WebSocket then works.
+func TestUpgradePacketsBackToBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engineio.Config{})
+	for i := range 10 {
+		p, _ := e.handshake()
+		w := eiotest.MustDial(t, p.WSURL(), nil)
+		w.Text("2probe")
+		w.Text("5")
+		expectResponse(t, fmt.Sprintf("GET right after the upgrade packet (try %d)", i), p.Get(), 400, errorBody(3, "Bad request"))
+		w.Expect("3probe")
+		w.Text("4hello")
+		w.Expect("4hello")
+	}
+}
+
 // TestUpgradeHandover: packets sent while a client upgrades arrive exactly
 // once and in order, part by polling and the rest on the WebSocket, also
 // when they race with the upgrade packet.

@@ -36,8 +36,17 @@ func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 	}
 	if rt.upgrade {
 		sess := rt.sess
-		_ = s.fasthttp.Upgrade(ctx, func(c *websocket.Conn) {
+		began := sess != nil && sess.beginUpgrade()
+		endUpgrade := func() {
+			if began {
+				sess.mu.Lock()
+				sess.endUpgradeLocked(false)
+				sess.mu.Unlock()
+			}
+		}
+		err := s.fasthttp.Upgrade(ctx, func(c *websocket.Conn) {
 			if !s.track() {
+				endUpgrade()
 				_ = c.NetConn().Close()
 				return
 			}
@@ -45,9 +54,12 @@ func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 			if sess == nil {
 				s.serveNewWebSocket(c.NetConn(), req, rt.protocol, false)
 			} else {
-				s.serveUpgrade(c.NetConn(), sess, false)
+				s.serveUpgrade(c.NetConn(), sess, began, false)
 			}
 		})
+		if err != nil {
+			endUpgrade() // refused and answered
+		}
 		return
 	}
 	if rt.sess == nil {

@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"strings"
+	"time"
 
 	"github.com/go-sio/sio/core/internal/eio"
 )
@@ -11,33 +12,57 @@ import (
 // done fires first (the client went away).
 func (s *Session) handleGet(done <-chan struct{}) *response {
 	s.mu.Lock()
-	if s.poll != nil {
-		// Two GETs at once: the first gets a close packet, the second a
-		// 400, and the session ends.
-		s.poll.overlap = true
-		s.poll.notify()
-		s.mu.Unlock()
-		s.close(ReasonTransportError)
-		return emptyResponse(400)
-	}
-	if s.state == stateClosed {
-		s.mu.Unlock()
-		return errorResponse(codeUnknownSID, "")
-	}
-	if s.transport != Polling {
-		s.mu.Unlock()
-		return errorResponse(codeBadRequest, "")
-	}
-	if len(s.queue) > 0 || s.state == stateClosing {
-		res, finished := s.pollResponseLocked(nil)
-		s.mu.Unlock()
-		if finished {
-			s.finish()
+	for waited := false; ; waited = true {
+		if s.poll != nil {
+			// Two GETs at once: the first gets a close packet, the second a
+			// 400, and the session ends.
+			s.poll.overlap = true
+			s.poll.notify()
+			s.mu.Unlock()
+			s.close(ReasonTransportError)
+			return emptyResponse(400)
 		}
-		return res
+		if s.state == stateClosed {
+			s.mu.Unlock()
+			return errorResponse(codeUnknownSID, "")
+		}
+		if s.transport != Polling {
+			s.mu.Unlock()
+			return errorResponse(codeBadRequest, "")
+		}
+		if len(s.queue) > 0 || s.state == stateClosing {
+			res, finished := s.pollResponseLocked(nil)
+			s.mu.Unlock()
+			if finished {
+				s.finish()
+			}
+			return res
+		}
+		if ch := s.upgradeDone; ch != nil && !waited {
+			// A WebSocket upgrade is under way: a GET now may have been sent
+			// right behind the upgrade packet. Give the upgrade a moment
+			// before parking, so that such a GET meets the WebSocket
+			// transport (400), as with the reference server's event loop. A
+			// GET parked during an upgrade gets a noop anyway.
+			s.mu.Unlock()
+			t := time.NewTimer(upgradeGrace)
+			select {
+			case <-ch:
+			case <-t.C:
+			}
+			t.Stop()
+			s.mu.Lock()
+			continue
+		}
+		break
 	}
 	w := &pollWait{wake: make(chan struct{}, 1)}
 	s.poll = w
+	if s.upgrading && s.probeAnswered {
+		// The client pauses polling for the upgrade: release at once.
+		w.noop = true
+		w.notify()
+	}
 	s.mu.Unlock()
 
 	select {

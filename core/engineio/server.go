@@ -230,8 +230,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeResponse(w, upgradeRefusal(errorResponse(codeBadRequest, "")))
 			return
 		}
+		// An upgrade starts before the answer: a GET that the client
+		// sends after its upgrade packet must find it under way.
+		began := rt.sess != nil && rt.sess.beginUpgrade()
 		c, ok := acceptWebSocket(w, r, pre.header)
 		if !ok {
+			if began {
+				rt.sess.mu.Lock()
+				rt.sess.endUpgradeLocked(false)
+				rt.sess.mu.Unlock()
+			}
 			s.wg.Done()
 			return // refused and answered
 		}
@@ -244,7 +252,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if sess == nil {
 				s.serveNewWebSocket(c, req, protocol, true)
 			} else {
-				s.serveUpgrade(c, sess, true)
+				s.serveUpgrade(c, sess, began, true)
 			}
 		}()
 		return

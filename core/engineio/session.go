@@ -96,6 +96,10 @@ type Session struct {
 	writeFn   func() // s.writeLoop, made once: starting the writer allocates nothing
 	writing   bool
 	upgrading bool
+	// upgradeDone is set while a WebSocket upgrade is under way and
+	// closed when it ends, either way.
+	upgradeDone   chan struct{}
+	probeAnswered bool // 3probe sent on the candidate
 
 	// heartbeat
 	timer         *time.Timer
@@ -226,6 +230,31 @@ func (w *pollWait) notify() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
+	}
+}
+
+// beginUpgrade marks the session as upgrading, before the WebSocket
+// handshake is answered; false if it cannot upgrade now.
+func (s *Session) beginUpgrade() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || s.upgrading || s.transport != Polling {
+		return false
+	}
+	s.upgrading = true
+	s.upgradeDone = make(chan struct{})
+	return true
+}
+
+// endUpgradeLocked ends an upgrade, done or not.
+func (s *Session) endUpgradeLocked(upgraded bool) {
+	if !upgraded {
+		s.upgrading = false
+	}
+	s.probeAnswered = false
+	if s.upgradeDone != nil {
+		close(s.upgradeDone)
+		s.upgradeDone = nil
 	}
 }
 

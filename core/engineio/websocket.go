@@ -291,17 +291,31 @@ func (s *Server) serveNewWebSocket(c net.Conn, req *Request, protocol int, mayPo
 	sess.serveWS(ws)
 }
 
+// upgradeGrace is how long a GET that would park during an upgrade
+// waits for the upgrade packet first.
+const upgradeGrace = 20 * time.Millisecond
+
+// frame is one frame read ahead.
+type frame struct {
+	op   byte
+	data []byte
+}
+
 // serveUpgrade runs a candidate WebSocket for a polling session: probe,
 // then switch on the upgrade packet.
-func (s *Server) serveUpgrade(c net.Conn, sess *Session, mayPoll bool) {
+func (s *Server) serveUpgrade(c net.Conn, sess *Session, began, mayPoll bool) {
 	ws := s.newWSConn(c, mayPoll)
+	if !began {
+		ws.close()
+		return
+	}
 	sess.mu.Lock()
-	if sess.state != stateOpen || sess.upgrading || sess.transport != Polling {
+	if sess.state != stateOpen {
+		sess.endUpgradeLocked(false)
 		sess.mu.Unlock()
 		ws.close()
 		return
 	}
-	sess.upgrading = true
 	sess.candidate = ws
 	sess.mu.Unlock()
 
@@ -310,7 +324,7 @@ func (s *Server) serveUpgrade(c net.Conn, sess *Session, mayPoll bool) {
 		sess.mu.Lock()
 		sess.candidate = nil
 		if !upgraded {
-			sess.upgrading = false
+			sess.endUpgradeLocked(false)
 		}
 		sess.mu.Unlock()
 		if !upgraded {
@@ -335,9 +349,43 @@ func (s *Server) serveUpgrade(c net.Conn, sess *Session, mayPoll bool) {
 		}
 		sess.mu.Unlock()
 	}
+	// switchOver completes the upgrade.
+	switchOver := func() {
+		timeout.Stop()
+		stop()
+		sess.mu.Lock()
+		if sess.state == stateClosed {
+			sess.mu.Unlock()
+			return
+		}
+		sess.ws = ws
+		sess.candidate = nil
+		sess.transport = WebSocket
+		sess.upgrading = false
+		sess.endUpgradeLocked(true)
+		if sess.poll != nil {
+			sess.poll.noop = true
+			sess.poll.notify()
+		}
+		if sess.state == stateClosing {
+			sess.enqueueLocked(item{op: opClose})
+		} else if len(sess.queue) > 0 {
+			sess.kickLocked()
+		}
+		sess.mu.Unlock()
+		upgraded = true
+		sess.serveWS(ws)
+	}
+	var pending *frame
 	for {
-		op, data, err := ws.fr.next(readBlock)
-		if err != nil {
+		var (
+			op   byte
+			data []byte
+			err  error
+		)
+		if pending != nil {
+			op, data, pending = pending.op, pending.data, nil
+		} else if op, data, err = ws.fr.next(readBlock); err != nil {
 			return
 		}
 		switch op {
@@ -354,9 +402,33 @@ func (s *Server) serveUpgrade(c net.Conn, sess *Session, mayPoll bool) {
 		}
 		switch string(data) {
 		case "2probe":
+			// A client may send the upgrade packet right behind the probe.
+			// When it is already here, switch before anything else, so
+			// that no request on the old transport slips in between.
+			if ws.fr.r == ws.fr.w && ws.fr.raw != nil {
+				if err := ws.fr.fillNonblocking(); err != nil && err != errWouldBlock {
+					return
+				}
+			}
+			var ahead *frame
+			if ws.fr.r < ws.fr.w {
+				op2, data2, err := ws.fr.next(readBlock)
+				if err != nil {
+					return
+				}
+				ahead = &frame{op2, data2}
+			}
 			if ws.writeRaw([]byte("3probe"), s.cfg.WriteTimeout) != nil {
 				return
 			}
+			if ahead != nil && ahead.op == opText && string(ahead.data) == "5" {
+				switchOver()
+				return
+			}
+			pending = ahead
+			sess.mu.Lock()
+			sess.probeAnswered = true
+			sess.mu.Unlock()
 			releasePoll()
 			if !tickerStarted {
 				tickerStarted = true
@@ -376,29 +448,7 @@ func (s *Server) serveUpgrade(c net.Conn, sess *Session, mayPoll bool) {
 				}()
 			}
 		case "5":
-			timeout.Stop()
-			stop()
-			sess.mu.Lock()
-			if sess.state == stateClosed {
-				sess.mu.Unlock()
-				return
-			}
-			sess.ws = ws
-			sess.candidate = nil
-			sess.transport = WebSocket
-			sess.upgrading = false
-			if sess.poll != nil {
-				sess.poll.noop = true
-				sess.poll.notify()
-			}
-			if sess.state == stateClosing {
-				sess.enqueueLocked(item{op: opClose})
-			} else if len(sess.queue) > 0 {
-				sess.kickLocked()
-			}
-			sess.mu.Unlock()
-			upgraded = true
-			sess.serveWS(ws)
+			switchOver()
 			return
 		default:
 			return

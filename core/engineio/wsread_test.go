@@ -40,25 +40,25 @@ type readerConn struct{ io.Reader }
 
 func (readerConn) SetReadDeadline(time.Time) error { return nil }
 
-type frame struct {
+type gotFrame struct {
 	op   byte
 	data string
 }
 
 // readAll runs the reader over input until it fails.
-func readAll(input []byte, limit int, oneByte bool) ([]frame, error) {
+func readAll(input []byte, limit int, oneByte bool) ([]gotFrame, error) {
 	var r io.Reader = bytes.NewReader(input)
 	if oneByte {
 		r = iotest.OneByteReader(r)
 	}
 	f := &frameReader{conn: readerConn{r}, limit: limit}
-	var out []frame
+	var out []gotFrame
 	for {
 		op, data, err := f.next(readBlock)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, frame{op, string(data)})
+		out = append(out, gotFrame{op, string(data)})
 	}
 }
 
@@ -70,24 +70,24 @@ func TestFrameReader(t *testing.T) {
 	tests := []struct {
 		name  string
 		input []byte
-		want  []frame
+		want  []gotFrame
 		err   error
 	}{
-		{"text", clientFrame(true, opText, []byte("4hello"), key), []frame{{opText, "4hello"}}, io.EOF},
-		{"empty binary", clientFrame(true, opBinary, nil, key), []frame{{opBinary, ""}}, io.EOF},
-		{"16-bit length", clientFrame(true, opText, []byte(mid), key), []frame{{opText, mid}}, io.EOF},
-		{"64-bit length", clientFrame(true, opBinary, []byte(long), key), []frame{{opBinary, long}}, io.EOF},
+		{"text", clientFrame(true, opText, []byte("4hello"), key), []gotFrame{{opText, "4hello"}}, io.EOF},
+		{"empty binary", clientFrame(true, opBinary, nil, key), []gotFrame{{opBinary, ""}}, io.EOF},
+		{"16-bit length", clientFrame(true, opText, []byte(mid), key), []gotFrame{{opText, mid}}, io.EOF},
+		{"64-bit length", clientFrame(true, opBinary, []byte(long), key), []gotFrame{{opBinary, long}}, io.EOF},
 		{"fragments with a ping between", cat(
 			clientFrame(false, opText, []byte("4he"), key),
 			clientFrame(true, opPing, []byte("p"), key),
 			clientFrame(false, opContinuation, []byte("ll"), key),
 			clientFrame(true, opContinuation, []byte("o"), key),
 			clientFrame(true, opText, []byte("4next"), key),
-		), []frame{{opPing, "p"}, {opText, "4hello"}, {opText, "4next"}}, io.EOF},
+		), []gotFrame{{opPing, "p"}, {opText, "4hello"}, {opText, "4next"}}, io.EOF},
 		{"close and pong", cat(
 			clientFrame(true, opPong, nil, key),
 			clientFrame(true, opClose, []byte{3, 232}, key),
-		), []frame{{opPong, ""}, {opClose, "\x03\xe8"}}, io.EOF},
+		), []gotFrame{{opPong, ""}, {opClose, "\x03\xe8"}}, io.EOF},
 		{"unmasked", []byte{0x81, 0x01, '4'}, nil, errProtocol},
 		{"reserved bit", append([]byte{0xc1}, clientFrame(true, opText, []byte("4"), key)[1:]...), nil, errProtocol},
 		{"unknown opcode", clientFrame(true, 3, []byte("4"), key), nil, errProtocol},
@@ -227,7 +227,7 @@ func FuzzFrameReader(f *testing.F) {
 		if !errors.Is(err, io.EOF) {
 			t.Fatalf("error %v", err)
 		}
-		var data []frame
+		var data []gotFrame
 		for _, g := range got {
 			if g.op != opPing {
 				data = append(data, g)
