@@ -11,9 +11,11 @@
 //
 // # Goroutines
 //
-// The packets of one connection are handled one at a time, in order, on
-// that connection's reader goroutine: middlewares, connection handlers and
-// event handlers of its sockets all run there and never overlap. No lock
+// The packets of one connection are handled one at a time, in order, by
+// the goroutine reading that connection: middlewares, connection handlers
+// and event handlers of its sockets all run there and never overlap. (On
+// Linux an idle WebSocket holds no goroutine: one is started when data
+// arrives.) No lock
 // of the server is held while they run. A handler that blocks delays only
 // its own connection. Writes never block the caller: each connection has a
 // bounded queue drained by its own writer, and a client that falls too far

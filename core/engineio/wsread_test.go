@@ -242,3 +242,27 @@ func FuzzFrameReader(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFrameReader: client frames as the server reads them, 100 per
+// pass (go test -bench FrameReader -benchmem ./core/engineio).
+func BenchmarkFrameReader(b *testing.B) {
+	key := [4]byte{0x12, 0x34, 0x56, 0x78}
+	one := clientFrame(true, opText, []byte(`42["ping",{"t":1764190000000000000,"seq":12345}]`), key)
+	var in []byte
+	for range 100 {
+		in = append(in, one...)
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	r := bytes.NewReader(in)
+	f := &frameReader{conn: readerConn{r}, limit: 1 << 20}
+	for b.Loop() {
+		r.Reset(in)
+		for range 100 {
+			if _, _, err := f.next(readBlock); err != nil {
+				b.Fatal(err)
+			}
+		}
+		f.release()
+	}
+}

@@ -164,6 +164,15 @@ func validate(p *Packet) error {
 		}
 		switch c := firstByte(first); {
 		case c == '"':
+			// The data is valid JSON, so first is a whole string token;
+			// without escapes its bytes are the name.
+			tok := bytes.TrimSpace(first)
+			if raw := tok[1 : len(tok)-1]; bytes.IndexByte(raw, '\\') < 0 {
+				if reserved[string(raw)] {
+					return ErrReservedName
+				}
+				break
+			}
 			var name string
 			if err := json.Unmarshal(first, &name); err != nil {
 				return ErrInvalidPayload
