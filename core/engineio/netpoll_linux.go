@@ -3,6 +3,7 @@
 package engineio
 
 import (
+	"io"
 	"net"
 	"sync/atomic"
 	"syscall"
@@ -272,4 +273,56 @@ func (p *poller) loop() {
 			}
 		}
 	}
+}
+
+// rawRead reads what waits on the socket without waiting: errWouldBlock
+// when nothing does, io.EOF when the peer has closed.
+func rawRead(raw syscall.RawConn, p []byte) (int, error) {
+	var (
+		n    int
+		rerr error
+	)
+	err := raw.Read(func(fd uintptr) bool {
+		for {
+			n, rerr = syscall.Read(int(fd), p)
+			if rerr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case rerr == syscall.EAGAIN:
+		return 0, errWouldBlock
+	case rerr != nil:
+		return 0, rerr
+	case n <= 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// rawWrite writes what the socket takes without waiting; a full socket is
+// not an error (n < len(p)).
+func rawWrite(raw syscall.RawConn, p []byte) (int, error) {
+	var (
+		n    int
+		werr error
+	)
+	err := raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), p)
+			if werr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if err == nil && werr != nil && werr != syscall.EAGAIN {
+		err = werr
+	}
+	if n < 0 {
+		n = 0
+	}
+	return n, err
 }

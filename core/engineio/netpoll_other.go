@@ -19,3 +19,7 @@ func (s *Server) pollWoken(*wsConn) bool            { return false }
 func (s *Server) pollSeen(*wsConn)                  {}
 
 type poller struct{}
+
+// Never called: raw connections are only set on Linux.
+func rawRead(syscall.RawConn, []byte) (int, error)  { return 0, errWouldBlock }
+func rawWrite(syscall.RawConn, []byte) (int, error) { return 0, errWouldBlock }

@@ -350,3 +350,22 @@ func TestWebSocketHandshake(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteAfterWriterDeadline: a session whose writer once set a write
+// deadline, idle past it, still gets what is sent later.
+func TestWriteAfterWriterDeadline(t *testing.T) {
+	t.Parallel()
+	const timeout = 200 * time.Millisecond
+	e := newEnv(t, engineio.Config{WriteTimeout: timeout})
+	c := dialRaw(t, e.Base)
+	big := "4" + strings.Repeat("b", 40<<10) // too big to be written from Send: the writer does it
+	c.send(big)
+	c.expect(big)
+	time.Sleep(2 * timeout) // the writer's deadline passes
+	c.send("4small")
+	c.expect("4small")
+	c.send(big)
+	c.expect(big)
+	c.send("4again")
+	c.expect("4again")
+}

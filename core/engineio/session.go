@@ -175,9 +175,63 @@ func (s *Session) Send(frames ...Frame) error {
 		}
 		s.queue = append(s.queue, item{data: f.Data, op: op})
 	}
+	if ws := s.ws; s.transport == WebSocket && ws != nil && !s.writing && ws.fr.raw != nil && s.protocol == 4 &&
+		queuedBytes(s.queue) <= maxDirectWrite {
+		// Nothing is being written: try to write from here, without
+		// blocking, and spare starting a writer.
+		items := s.queue
+		s.queue = s.spare[:0]
+		s.spare = nil
+		s.writing = true
+		s.mu.Unlock()
+		s.writeDirect(ws, items)
+		return nil
+	}
 	s.kickLocked()
 	s.mu.Unlock()
 	return nil
+}
+
+// maxDirectWrite bounds what Send writes from the caller's goroutine.
+const maxDirectWrite = 16 << 10
+
+func queuedBytes(items []item) int {
+	n := 0
+	for _, it := range items {
+		n += len(it.data) + 14
+	}
+	return n
+}
+
+// writeDirect writes items from the caller's goroutine if the socket
+// takes them without blocking. What it does not take goes first when the
+// writer starts. The caller has set s.writing.
+func (s *Session) writeDirect(ws *wsConn, items []item) {
+	rest, err := ws.tryWrite(items)
+	clear(items)
+	s.mu.Lock()
+	if s.spare == nil {
+		s.spare = items[:0]
+	}
+	if err != nil {
+		s.writing = false
+		s.mu.Unlock()
+		s.close(ReasonTransportError)
+		return
+	}
+	ws.pending = rest
+	if rest == nil && len(s.queue) == 0 {
+		s.writing = false
+		s.mu.Unlock()
+		return
+	}
+	// More to write: hand over to the writer (s.writing stays set).
+	s.srv.wg.Add(1)
+	if s.writeFn == nil {
+		s.writeFn = s.writeLoop
+	}
+	go s.writeFn()
+	s.mu.Unlock()
 }
 
 // SendVolatile queues frames only if the transport can write them at once

@@ -26,6 +26,9 @@ type wsConn struct {
 	// returns, and the handler returns only after close.
 	writeMu sync.Mutex
 	closed  bool
+	// pending holds bytes a direct write left unwritten; only the session's
+	// single writer (s.writing) touches it.
+	pending []byte
 	// deadline is the write deadline in force; it is moved only when less
 	// than half the timeout is left, which spares a poller update per
 	// write and still bounds every write to between timeout/2 and timeout.
@@ -124,6 +127,61 @@ func (w *wsConn) writeItemsProto(items []item, timeout time.Duration, protocol i
 	return bw.Flush()
 }
 
+var directPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// tryWrite writes the frames of items without waiting for the socket: it
+// returns the bytes the socket did not take (nil when it took them all).
+// Only for pollable connections (fr.raw set).
+func (w *wsConn) tryWrite(items []item) ([]byte, error) {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if w.closed {
+		return nil, net.ErrClosed
+	}
+	if !w.deadline.IsZero() && !time.Now().Before(w.deadline) {
+		// The writer's deadline has run out since: it bounds nothing
+		// here, and a raw write would fail on it.
+		w.deadline = time.Time{}
+		_ = w.netConn.SetWriteDeadline(w.deadline)
+	}
+	bp := directPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, it := range items {
+		b = appendHeader(b, it.op, len(it.data))
+		b = append(b, it.data...)
+	}
+	n, err := rawWrite(w.fr.raw, b)
+	var rest []byte
+	if n < 0 {
+		n = 0
+	}
+	if err == nil && n < len(b) {
+		rest = append([]byte(nil), b[n:]...)
+	}
+	if cap(b) <= maxDirectWrite*2 {
+		*bp = b
+		directPool.Put(bp)
+	}
+	return rest, err
+}
+
+// writePending writes what a direct write left, waiting as any write.
+func (w *wsConn) writePending(timeout time.Duration) error {
+	p := w.pending
+	w.pending = nil
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if w.closed {
+		return net.ErrClosed
+	}
+	if now := time.Now(); w.deadline.Sub(now) < timeout/2 {
+		w.deadline = now.Add(timeout)
+		_ = w.netConn.SetWriteDeadline(w.deadline)
+	}
+	_, err := w.netConn.Write(p)
+	return err
+}
+
 // writeRaw writes one text frame outside the session writer (upgrade probe).
 func (w *wsConn) writeRaw(data []byte, timeout time.Duration) error {
 	return w.writeItems([]item{{data: data, op: opText}}, timeout)
@@ -137,7 +195,8 @@ func (s *Session) writeLoop() {
 		s.mu.Lock()
 		items := s.queue
 		ws, custom := s.ws, s.custom
-		if len(items) == 0 || (ws == nil && custom == nil) {
+		pending := ws != nil && ws.pending != nil
+		if (len(items) == 0 && !pending) || (ws == nil && custom == nil) {
 			s.writing = false
 			s.mu.Unlock()
 			return
@@ -145,6 +204,20 @@ func (s *Session) writeLoop() {
 		s.queue = s.spare[:0]
 		s.spare = nil
 		s.mu.Unlock()
+
+		if pending {
+			if err := ws.writePending(s.srv.cfg.WriteTimeout); err != nil {
+				clear(items)
+				s.mu.Lock()
+				s.writing = false
+				s.mu.Unlock()
+				s.close(ReasonTransportError)
+				return
+			}
+			if len(items) == 0 {
+				continue
+			}
+		}
 
 		closing := false
 		for i, it := range items {

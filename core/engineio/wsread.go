@@ -258,26 +258,9 @@ func (f *frameReader) compact() {
 // fillNonblocking reads what waits on the socket without waiting.
 func (f *frameReader) fillNonblocking() error {
 	f.compact()
-	buf := (*f.bufp)[f.w:]
-	var n int
-	var rerr error
-	err := f.raw.Read(func(fd uintptr) bool {
-		for {
-			n, rerr = syscall.Read(int(fd), buf)
-			if rerr != syscall.EINTR {
-				return true
-			}
-		}
-	})
-	switch {
-	case err != nil:
+	n, err := rawRead(f.raw, (*f.bufp)[f.w:])
+	if err != nil {
 		return err
-	case rerr == syscall.EAGAIN:
-		return errWouldBlock
-	case rerr != nil:
-		return rerr
-	case n <= 0:
-		return io.EOF
 	}
 	f.w += n
 	return nil
