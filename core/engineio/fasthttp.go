@@ -52,7 +52,7 @@ func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 			}
 			defer s.wg.Done()
 			if sess == nil {
-				s.serveNewWebSocket(c.NetConn(), req, rt.protocol, false)
+				s.serveNewWebSocket(c.NetConn(), nil, req, rt.protocol, false)
 			} else {
 				s.serveUpgrade(c.NetConn(), sess, began, false)
 			}

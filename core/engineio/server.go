@@ -233,7 +233,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// An upgrade starts before the answer: a GET that the client
 		// sends after its upgrade packet must find it under way.
 		began := rt.sess != nil && rt.sess.beginUpgrade()
-		c, ok := acceptWebSocket(w, r, pre.header)
+		c, answer, ok := acceptWebSocket(w, r, pre.header)
 		if !ok {
 			if began {
 				rt.sess.mu.Lock()
@@ -250,10 +250,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		go func() {
 			defer s.wg.Done()
 			if sess == nil {
-				s.serveNewWebSocket(c, req, protocol, true)
-			} else {
-				s.serveUpgrade(c, sess, began, true)
+				s.serveNewWebSocket(c, answer, req, protocol, true)
+				return
 			}
+			if _, err := c.Write(answer); err != nil {
+				_ = c.Close()
+				if began {
+					sess.mu.Lock()
+					sess.endUpgradeLocked(false)
+					sess.mu.Unlock()
+				}
+				return
+			}
+			s.serveUpgrade(c, sess, began, true)
 		}()
 		return
 	}

@@ -165,6 +165,18 @@ func (w *wsConn) tryWrite(items []item) ([]byte, error) {
 	return rest, err
 }
 
+// writeFirst writes prefix (the handshake answer, if any) and the frames
+// of items with one syscall, as the connection's first write.
+func (w *wsConn) writeFirst(prefix []byte, items []item, timeout time.Duration) error {
+	b := append([]byte(nil), prefix...)
+	for _, it := range items {
+		b = appendHeader(b, it.op, len(it.data))
+		b = append(b, it.data...)
+	}
+	w.pending = b
+	return w.writePending(timeout)
+}
+
 // writePending writes what a direct write left, waiting as any write.
 func (w *wsConn) writePending(timeout time.Duration) error {
 	p := w.pending
@@ -343,23 +355,61 @@ func (s *Session) onFrame(ws *wsConn, op byte, data []byte, err error) bool {
 }
 
 // serveWebSocketSession runs a session created over WebSocket.
-func (s *Server) serveNewWebSocket(c net.Conn, req *Request, protocol int, mayPoll bool) {
+// answer, when set, is the handshake's 101 answer, still to be written.
+func (s *Server) serveNewWebSocket(c net.Conn, answer []byte, req *Request, protocol int, mayPoll bool) {
 	ws := s.newWSConn(c, mayPoll)
 	sess, err := s.newSession(req, WebSocket, protocol)
 	if err != nil {
+		if answer != nil {
+			_, _ = c.Write(answer)
+		}
 		ws.close()
 		return
 	}
 	// The open packet is queued first but only written once the owner
-	// knows the session (it may queue packets of its own behind it).
+	// knows the session (it may queue packets of its own behind it). The
+	// first write is ours (s.writing): the answer and what is queued.
 	sess.mu.Lock()
 	sess.ws = ws
+	sess.writing = true
 	sess.queue = append(sess.queue, item{data: s.openPacket(sess, WebSocket), op: opText})
 	sess.mu.Unlock()
 	s.cfg.OnSession(sess)
 	sess.mu.Lock()
-	sess.kickLocked()
-	sess.mu.Unlock()
+	items := sess.queue
+	plain := sess.state == stateOpen && protocol == 4
+	for _, it := range items {
+		plain = plain && it.op != opClose
+	}
+	if !plain {
+		// Closing already, or v3 framing: leave it all to the writer.
+		ws.pending = answer
+		sess.writing = false
+		sess.kickLocked()
+		sess.mu.Unlock()
+	} else {
+		sess.queue = sess.spare[:0]
+		sess.spare = nil
+		sess.mu.Unlock()
+		err := ws.writeFirst(answer, items, s.cfg.WriteTimeout)
+		clear(items)
+		sess.mu.Lock()
+		if sess.spare == nil {
+			sess.spare = items[:0]
+		}
+		if err != nil {
+			sess.writing = false
+			sess.mu.Unlock()
+			sess.close(ReasonTransportError)
+			ws.close()
+			return
+		}
+		sess.writing = false
+		if len(sess.queue) > 0 {
+			sess.kickLocked()
+		}
+		sess.mu.Unlock()
+	}
 	s.startSession(sess)
 	sess.serveWS(ws)
 }

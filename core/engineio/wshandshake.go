@@ -8,14 +8,15 @@ import (
 	"time"
 )
 
-// acceptWebSocket answers a WebSocket opening handshake (RFC 6455 §4.2)
-// on net/http and takes the connection over. header holds extra answer
-// headers (CORS). On a refusal it has written the HTTP answer itself.
-func acceptWebSocket(w http.ResponseWriter, r *http.Request, header [][2]string) (net.Conn, bool) {
-	refuse := func(status int) (net.Conn, bool) {
+// acceptWebSocket takes over the connection of a WebSocket opening
+// handshake (RFC 6455 §4.2) on net/http and returns the 101 answer for the
+// caller to write (with the first frames: one syscall). header holds extra
+// answer headers (CORS). On a refusal it has written the HTTP answer.
+func acceptWebSocket(w http.ResponseWriter, r *http.Request, header [][2]string) (net.Conn, []byte, bool) {
+	refuse := func(status int) (net.Conn, []byte, bool) {
 		w.Header().Set("Sec-Websocket-Version", "13")
 		http.Error(w, http.StatusText(status), status)
-		return nil, false
+		return nil, nil, false
 	}
 	if r.Method != http.MethodGet {
 		return refuse(http.StatusMethodNotAllowed)
@@ -34,7 +35,7 @@ func acceptWebSocket(w http.ResponseWriter, r *http.Request, header [][2]string)
 	if brw.Reader.Buffered() > 0 {
 		// The client may not send frames before it has the answer.
 		_ = conn.Close()
-		return nil, false
+		return nil, nil, false
 	}
 	// Drop the deadlines the HTTP server may have set for the request.
 	_ = conn.SetDeadline(time.Time{})
@@ -49,11 +50,7 @@ func acceptWebSocket(w http.ResponseWriter, r *http.Request, header [][2]string)
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, "\r\n"...)
-	if _, err := conn.Write(b); err != nil {
-		_ = conn.Close()
-		return nil, false
-	}
-	return conn, true
+	return conn, b, true
 }
 
 // appendAcceptKey appends Sec-WebSocket-Accept for the client's key.
