@@ -95,6 +95,7 @@ type Session struct {
 	customBuf []Frame
 	writeFn   func() // s.writeLoop, made once: starting the writer allocates nothing
 	writing   bool
+	lastWrite int64 // unix ns when the last write from Send or the writer started
 	upgrading bool
 	// upgradeDone is set while a WebSocket upgrade is under way and
 	// closed when it ends, either way.
@@ -176,9 +177,11 @@ func (s *Session) Send(frames ...Frame) error {
 		s.queue = append(s.queue, item{data: f.Data, op: op})
 	}
 	if ws := s.ws; s.transport == WebSocket && ws != nil && !s.writing && ws.fr.raw != nil && s.protocol == 4 &&
-		queuedBytes(s.queue) <= maxDirectWrite {
-		// Nothing is being written: try to write from here, without
-		// blocking, and spare starting a writer.
+		queuedBytes(s.queue) <= maxDirectWrite && s.quietSince(directGap) {
+		// Nothing is being written, and nothing was for a while: try to
+		// write from here, without blocking, and spare starting a writer.
+		// A busier session goes through the writer, where frames that
+		// pile up while it starts share one syscall.
 		items := s.queue
 		s.queue = s.spare[:0]
 		s.spare = nil
@@ -194,6 +197,21 @@ func (s *Session) Send(frames ...Frame) error {
 
 // maxDirectWrite bounds what Send writes from the caller's goroutine.
 const maxDirectWrite = 16 << 10
+
+// directGap is how long a session must have written nothing for Send to
+// write from the caller's goroutine.
+const directGap = 10 * time.Millisecond
+
+// quietSince reports whether the last write started at least d ago, and
+// if so records now as the start of the next one.
+func (s *Session) quietSince(d time.Duration) bool {
+	now := time.Now().UnixNano()
+	if now-s.lastWrite < int64(d) {
+		return false
+	}
+	s.lastWrite = now
+	return true
+}
 
 func queuedBytes(items []item) int {
 	n := 0

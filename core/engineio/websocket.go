@@ -215,6 +215,7 @@ func (s *Session) writeLoop() {
 		}
 		s.queue = s.spare[:0]
 		s.spare = nil
+		s.lastWrite = time.Now().UnixNano()
 		s.mu.Unlock()
 
 		if pending {
