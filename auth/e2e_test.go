@@ -528,7 +528,7 @@ func (c *testClock) now() time.Time { return time.Now().Add(time.Duration(c.shif
 
 // expireIn shifts the clock so that exp is d away from now.
 func (c *testClock) expireIn(exp time.Time, d time.Duration) {
-	c.shift.Store(int64(exp.Add(-d).Sub(time.Now())))
+	c.shift.Store(int64(time.Until(exp.Add(-d))))
 }
 
 // expiringEnv is a server with a test clock, and the exp of the tokens

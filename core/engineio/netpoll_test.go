@@ -68,25 +68,7 @@ func dialRawErr(t testing.TB, base string) (*rawWS, error) {
 func (w *rawWS) frame(fin bool, op byte, payload []byte) []byte {
 	var key [4]byte
 	_, _ = rand.Read(key[:])
-	b0 := op
-	if fin {
-		b0 |= 0x80
-	}
-	b := []byte{b0}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xffff:
-		b = append(b, 0x80|126, byte(n>>8), byte(n))
-	default:
-		b = append(b, 0x80|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	b = append(b, key[:]...)
-	for i, c := range payload {
-		b = append(b, c^key[i&3])
-	}
-	return b
+	return eiotest.ClientFrame(fin, op, payload, key)
 }
 
 func (w *rawWS) write(b []byte) {

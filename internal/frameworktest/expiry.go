@@ -29,7 +29,7 @@ func NewExpiryClock() *ExpiryClock {
 
 // Start makes First come in d.
 func (c *ExpiryClock) Start(d time.Duration) {
-	c.shift.Store(int64(c.First.Add(-d).Sub(time.Now())))
+	c.shift.Store(int64(time.Until(c.First.Add(-d))))
 }
 
 // Now reads the clock: pass it as auth.Config.Now.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 )
@@ -20,7 +21,7 @@ func TestPlaceholder(t *testing.T) {
 		{name: "float num", in: map[string]any{"_placeholder": true, "num": float64(0)}, wantN: 0, wantOK: true},
 		{name: "float num 3", in: map[string]any{"_placeholder": true, "num": float64(3)}, wantN: 3, wantOK: true},
 		{name: "json.Number num", in: map[string]any{"_placeholder": true, "num": json.Number("2")}, wantN: 2, wantOK: true},
-		{name: "negative zero", in: map[string]any{"_placeholder": true, "num": -0.0}, wantN: 0, wantOK: true},
+		{name: "negative zero", in: map[string]any{"_placeholder": true, "num": math.Copysign(0, -1)}, wantN: 0, wantOK: true},
 		{name: "extra keys", in: map[string]any{"_placeholder": true, "num": float64(1), "x": "y"}, wantN: 1, wantOK: true},
 		{name: "fractional num", in: map[string]any{"_placeholder": true, "num": 1.5}, wantOK: true, wantErr: true},
 		{name: "huge num", in: map[string]any{"_placeholder": true, "num": 1e300}, wantOK: true, wantErr: true},
