@@ -6,6 +6,7 @@
 //	go run ./examples/loadgen -server /tmp/bench -label go -conns 1000 -scenario all -json out.jsonl
 //	go run ./examples/loadgen -server "node examples/bench/node/server.js" -label node -conns 1000 -json out.jsonl
 //	go run ./examples/loadgen compare out.jsonl
+//	go run ./examples/loadgen plot -out /tmp/img out.jsonl
 //
 // It speaks Engine.IO v4 / Socket.IO v5 over WebSocket itself (one reader
 // goroutine per connection), talks to 127.0.0.1 only, and every run is
@@ -82,8 +83,13 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "compare" {
-		os.Exit(compareMain(os.Args[2:]))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "compare":
+			os.Exit(compareMain(os.Args[2:]))
+		case "plot":
+			os.Exit(plotMain(os.Args[2:]))
+		}
 	}
 	os.Exit(run())
 }

@@ -47,7 +47,6 @@ trap 'rm -rf "$BIN"' EXIT
 echo "== build"
 go build -o "$BIN/bench" ./examples/bench
 go build -o "$BIN/loadgen" ./examples/loadgen
-go build -o "$BIN/plot" ./examples/loadgen/plot
 if [[ " $SERVERS " == *" node "* ]]; then
   echo "== npm ci (examples/bench/node)"
   (cd examples/bench/node && npm ci --no-audit --no-fund --silent)
@@ -84,6 +83,6 @@ done
 echo "== comparison"
 "$BIN/loadgen" compare "$OUT/results.jsonl" | tee "$OUT/comparison.md"
 echo "== plots"
-"$BIN/plot" -out "$OUT/img" "$OUT/results.jsonl"
+"$BIN/loadgen" plot -out "$OUT/img" "$OUT/results.jsonl"
 echo "results in $OUT"
 exit "$status"

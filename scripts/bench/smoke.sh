@@ -13,7 +13,6 @@ trap 'rm -rf "$tmp"' EXIT
 
 go build -o "$tmp/bench" ./examples/bench
 go build -o "$tmp/loadgen" ./examples/loadgen
-go build -o "$tmp/plot" ./examples/loadgen/plot
 
 common=(-conns 50 -duration 2s -rates 5k -ramp "" -ackers 20 -rest-rate 2k -drain 5s -check -timeout 45s -json "$tmp/smoke.jsonl")
 
@@ -27,5 +26,5 @@ if [ "${SMOKE_NODE:-0}" = 1 ]; then
   "$tmp/loadgen" -server "node examples/bench/node/server.js" -label node -redis "$REDIS_URL" "${common[@]}"
 fi
 "$tmp/loadgen" compare "$tmp/smoke.jsonl" >/dev/null
-"$tmp/plot" -out "$tmp/img" "$tmp/smoke.jsonl" >/dev/null
+"$tmp/loadgen" plot -out "$tmp/img" "$tmp/smoke.jsonl" >/dev/null
 echo "smoke: $(wc -l <"$tmp/smoke.jsonl") phases measured, no loss"
