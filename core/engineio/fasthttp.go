@@ -40,7 +40,7 @@ func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 		endUpgrade := func() {
 			if began {
 				sess.mu.Lock()
-				sess.endUpgradeLocked(false)
+				sess.endUpgradeLocked()
 				sess.mu.Unlock()
 			}
 		}

@@ -237,7 +237,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			if began {
 				rt.sess.mu.Lock()
-				rt.sess.endUpgradeLocked(false)
+				rt.sess.endUpgradeLocked()
 				rt.sess.mu.Unlock()
 			}
 			s.wg.Done()
@@ -257,7 +257,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				_ = c.Close()
 				if began {
 					sess.mu.Lock()
-					sess.endUpgradeLocked(false)
+					sess.endUpgradeLocked()
 					sess.mu.Unlock()
 				}
 				return

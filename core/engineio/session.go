@@ -319,10 +319,8 @@ func (s *Session) beginUpgrade() bool {
 }
 
 // endUpgradeLocked ends an upgrade, done or not.
-func (s *Session) endUpgradeLocked(upgraded bool) {
-	if !upgraded {
-		s.upgrading = false
-	}
+func (s *Session) endUpgradeLocked() {
+	s.upgrading = false
 	s.probeAnswered = false
 	if s.upgradeDone != nil {
 		close(s.upgradeDone)

@@ -152,9 +152,6 @@ func (w *wsConn) tryWrite(items []item) ([]byte, error) {
 	}
 	n, err := rawWrite(w.fr.raw, b)
 	var rest []byte
-	if n < 0 {
-		n = 0
-	}
 	if err == nil && n < len(b) {
 		rest = append([]byte(nil), b[n:]...)
 	}
@@ -419,12 +416,6 @@ func (s *Server) serveNewWebSocket(c net.Conn, answer []byte, req *Request, prot
 // waits for the upgrade packet first.
 const upgradeGrace = 20 * time.Millisecond
 
-// frame is one frame read ahead.
-type frame struct {
-	op   byte
-	data []byte
-}
-
 // serveUpgrade runs a candidate WebSocket for a polling session: probe,
 // then switch on the upgrade packet.
 func (s *Server) serveUpgrade(c net.Conn, sess *Session, began, mayPoll bool) {
@@ -435,7 +426,7 @@ func (s *Server) serveUpgrade(c net.Conn, sess *Session, began, mayPoll bool) {
 	}
 	sess.mu.Lock()
 	if sess.state != stateOpen {
-		sess.endUpgradeLocked(false)
+		sess.endUpgradeLocked()
 		sess.mu.Unlock()
 		ws.close()
 		return
@@ -448,7 +439,7 @@ func (s *Server) serveUpgrade(c net.Conn, sess *Session, began, mayPoll bool) {
 		sess.mu.Lock()
 		sess.candidate = nil
 		if !upgraded {
-			sess.endUpgradeLocked(false)
+			sess.endUpgradeLocked()
 		}
 		sess.mu.Unlock()
 		if !upgraded {
@@ -485,8 +476,7 @@ func (s *Server) serveUpgrade(c net.Conn, sess *Session, began, mayPoll bool) {
 		sess.ws = ws
 		sess.candidate = nil
 		sess.transport = WebSocket
-		sess.upgrading = false
-		sess.endUpgradeLocked(true)
+		sess.endUpgradeLocked()
 		if sess.poll != nil {
 			sess.poll.noop = true
 			sess.poll.notify()
@@ -500,16 +490,9 @@ func (s *Server) serveUpgrade(c net.Conn, sess *Session, began, mayPoll bool) {
 		upgraded = true
 		sess.serveWS(ws)
 	}
-	var pending *frame
 	for {
-		var (
-			op   byte
-			data []byte
-			err  error
-		)
-		if pending != nil {
-			op, data, pending = pending.op, pending.data, nil
-		} else if op, data, err = ws.fr.next(readBlock); err != nil {
+		op, data, err := ws.fr.next(readBlock)
+		if err != nil {
 			return
 		}
 		switch op {
@@ -526,30 +509,9 @@ func (s *Server) serveUpgrade(c net.Conn, sess *Session, began, mayPoll bool) {
 		}
 		switch string(data) {
 		case "2probe":
-			// A client may send the upgrade packet right behind the probe.
-			// When it is already here, switch before anything else, so
-			// that no request on the old transport slips in between.
-			if ws.fr.r == ws.fr.w && ws.fr.raw != nil {
-				if err := ws.fr.fillNonblocking(); err != nil && err != errWouldBlock {
-					return
-				}
-			}
-			var ahead *frame
-			if ws.fr.r < ws.fr.w {
-				op2, data2, err := ws.fr.next(readBlock)
-				if err != nil {
-					return
-				}
-				ahead = &frame{op2, data2}
-			}
 			if ws.writeRaw([]byte("3probe"), s.cfg.WriteTimeout) != nil {
 				return
 			}
-			if ahead != nil && ahead.op == opText && string(ahead.data) == "5" {
-				switchOver()
-				return
-			}
-			pending = ahead
 			sess.mu.Lock()
 			sess.probeAnswered = true
 			sess.mu.Unlock()
