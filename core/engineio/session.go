@@ -95,7 +95,11 @@ type Session struct {
 	customBuf []Frame
 	writeFn   func() // s.writeLoop, made once: starting the writer allocates nothing
 	writing   bool
-	lastWrite int64 // unix ns when the last write from Send or the writer started
+	lastWrite int64 // monoNow when the last write from Send or the writer started
+	// answering is set while a message of the client's is being handled:
+	// what Send queues then is most likely the answer the client waits
+	// for, and it is written at once rather than by a writer started for it.
+	answering atomic.Bool
 	upgrading bool
 	// upgradeDone is set while a WebSocket upgrade is under way and
 	// closed when it ends, either way.
@@ -177,7 +181,7 @@ func (s *Session) Send(frames ...Frame) error {
 		s.queue = append(s.queue, item{data: f.Data, op: op})
 	}
 	if ws := s.ws; s.transport == WebSocket && ws != nil && !s.writing && ws.fr.raw != nil && s.protocol == 4 &&
-		queuedBytes(s.queue) <= maxDirectWrite && s.quietSince(directGap) {
+		queuedBytes(s.queue) <= maxDirectWrite && (s.answering.Load() || s.quietSince(directGap)) {
 		// Nothing is being written, and nothing was for a while: try to
 		// write from here, without blocking, and spare starting a writer.
 		// A busier session goes through the writer, where frames that
@@ -205,7 +209,7 @@ const directGap = 10 * time.Millisecond
 // quietSince reports whether the last write started at least d ago, and
 // if so records now as the start of the next one.
 func (s *Session) quietSince(d time.Duration) bool {
-	now := time.Now().UnixNano()
+	now := monoNow()
 	if now-s.lastWrite < int64(d) {
 		return false
 	}

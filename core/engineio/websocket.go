@@ -29,10 +29,11 @@ type wsConn struct {
 	// pending holds bytes a direct write left unwritten; only the session's
 	// single writer (s.writing) touches it.
 	pending []byte
-	// deadline is the write deadline in force; it is moved only when less
-	// than half the timeout is left, which spares a poller update per
-	// write and still bounds every write to between timeout/2 and timeout.
-	deadline time.Time
+	// deadline is the write deadline in force (monoNow; 0: none); it is
+	// moved only when less than half the timeout is left, which spares a
+	// poller update per write and still bounds every write to between
+	// timeout/2 and timeout.
+	deadline int64
 }
 
 // newWSConn takes over the connection of an upgraded WebSocket. With mayPoll, an idle
@@ -63,6 +64,21 @@ func (w *wsConn) close() {
 		w.writeMu.Unlock()
 	})
 }
+
+// extendDeadline makes sure a write may take at least timeout/2 from now.
+func (w *wsConn) extendDeadline(timeout time.Duration) {
+	if now := monoNow(); w.deadline-now < int64(timeout/2) {
+		w.deadline = now + int64(timeout)
+		_ = w.netConn.SetWriteDeadline(time.Now().Add(timeout))
+	}
+}
+
+// monoBase anchors monoNow.
+var monoBase = time.Now()
+
+// monoNow is the time in nanoseconds on the monotonic clock: one clock
+// read, where time.Now takes two.
+func monoNow() int64 { return int64(time.Since(monoBase)) }
 
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
 
@@ -98,10 +114,7 @@ func (w *wsConn) writeItemsProto(items []item, timeout time.Duration, protocol i
 		bw.Reset(nil)
 		writerPool.Put(bw)
 	}()
-	if now := time.Now(); w.deadline.Sub(now) < timeout/2 {
-		w.deadline = now.Add(timeout)
-		_ = w.netConn.SetWriteDeadline(w.deadline)
-	}
+	w.extendDeadline(timeout)
 	var hdr [10]byte
 	for _, it := range items {
 		if protocol == 3 && it.op == opBinary {
@@ -138,11 +151,11 @@ func (w *wsConn) tryWrite(items []item) ([]byte, error) {
 	if w.closed {
 		return nil, net.ErrClosed
 	}
-	if !w.deadline.IsZero() && !time.Now().Before(w.deadline) {
+	if w.deadline != 0 && monoNow() >= w.deadline {
 		// The writer's deadline has run out since: it bounds nothing
 		// here, and a raw write would fail on it.
-		w.deadline = time.Time{}
-		_ = w.netConn.SetWriteDeadline(w.deadline)
+		w.deadline = 0
+		_ = w.netConn.SetWriteDeadline(time.Time{})
 	}
 	bp := directPool.Get().(*[]byte)
 	b := (*bp)[:0]
@@ -183,10 +196,7 @@ func (w *wsConn) writePending(timeout time.Duration) error {
 	if w.closed {
 		return net.ErrClosed
 	}
-	if now := time.Now(); w.deadline.Sub(now) < timeout/2 {
-		w.deadline = now.Add(timeout)
-		_ = w.netConn.SetWriteDeadline(w.deadline)
-	}
+	w.extendDeadline(timeout)
 	_, err := w.netConn.Write(p)
 	return err
 }
@@ -212,7 +222,7 @@ func (s *Session) writeLoop() {
 		}
 		s.queue = s.spare[:0]
 		s.spare = nil
-		s.lastWrite = time.Now().UnixNano()
+		s.lastWrite = monoNow()
 		s.mu.Unlock()
 
 		if pending {
@@ -332,6 +342,8 @@ func (s *Session) onFrame(ws *wsConn, op byte, data []byte, err error) bool {
 		s.close(ReasonTransportClose)
 		return false
 	case opBinary:
+		s.answering.Store(true)
+		defer s.answering.Store(false)
 		if s.protocol == 3 {
 			// v3 binary frames start with the packet type.
 			if len(data) == 0 {
@@ -342,6 +354,8 @@ func (s *Session) onFrame(ws *wsConn, op byte, data []byte, err error) bool {
 		}
 		s.onPacket(eio.Packet{Type: eio.Message, Data: data, Binary: true})
 	case opText:
+		s.answering.Store(true)
+		defer s.answering.Store(false)
 		p, perr := eio.Decode(data)
 		if perr != nil {
 			s.close(ReasonParseError)

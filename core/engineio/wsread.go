@@ -66,6 +66,9 @@ type frameReader struct {
 
 	bufp *[]byte // borrowed from readBufPool, nil when empty
 	r, w int
+	// drained: the last non-blocking read returned less than it had room
+	// for, so it left the socket empty.
+	drained bool
 
 	// a fragmented message being assembled
 	frag   []byte
@@ -255,14 +258,23 @@ func (f *frameReader) compact() {
 	}
 }
 
-// fillNonblocking reads what waits on the socket without waiting.
+// fillNonblocking reads what waits on the socket without waiting. After
+// a read that left the socket empty it answers errWouldBlock without
+// asking the socket again: the poller's one-shot set is level-triggered,
+// so re-arming it reports at once anything that arrived since.
 func (f *frameReader) fillNonblocking() error {
+	if f.drained {
+		f.drained = false
+		return errWouldBlock
+	}
 	f.compact()
+	room := len(*f.bufp) - f.w
 	n, err := rawRead(f.raw, (*f.bufp)[f.w:])
 	if err != nil {
 		return err
 	}
 	f.w += n
+	f.drained = n < room
 	return nil
 }
 
