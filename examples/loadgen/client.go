@@ -29,9 +29,13 @@ type client struct {
 	w   int
 
 	wmu sync.Mutex
+	wdl time.Time // write deadline in force (wmu)
 
 	nextAck atomic.Uint32
 	ackCh   chan ackReply
+	// pinger, while set, answers each ack with the next ping from the
+	// reader goroutine (the acks phase).
+	pinger atomic.Pointer[pinger]
 
 	closed atomic.Bool
 	done   chan struct{}
@@ -287,7 +291,12 @@ func (c *client) writeFrame(op byte, p []byte) error {
 		b[start+i] ^= mask[i&3]
 	}
 	c.wmu.Lock()
-	_ = c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	// A write may take 5 to 10 s; the deadline moves only when less than
+	// half is left, which spares a timer update per write.
+	if now := time.Now(); c.wdl.Sub(now) < 5*time.Second {
+		c.wdl = now.Add(10 * time.Second)
+		_ = c.nc.SetWriteDeadline(c.wdl)
+	}
 	_, err := c.nc.Write(b)
 	c.wmu.Unlock()
 	return err
@@ -304,6 +313,9 @@ func (c *client) readLoop() {
 		c.closed.Store(true)
 		_ = c.nc.Close()
 		c.lg.disconnected(c)
+		if pg := c.pinger.Swap(nil); pg != nil {
+			pg.finish(true)
+		}
 		close(c.done)
 	}()
 	for {
@@ -345,6 +357,10 @@ func (c *client) onAck(p []byte) {
 		id = id*10 + uint64(p[i]-'0')
 	}
 	seq, _ := jsonInt(p[i:], `"seq":`)
+	if pg := c.pinger.Load(); pg != nil {
+		pg.onReply(c, uint32(id), seq)
+		return
+	}
 	select {
 	case c.ackCh <- ackReply{id: uint32(id), seq: seq}:
 	default:
@@ -423,4 +439,77 @@ func jsonInt(p []byte, key string) (int64, bool) {
 		v = -v
 	}
 	return v, true
+}
+
+// A pinger keeps one "ping" with an ack in flight on a client until its
+// deadline: the reader goroutine sends the next ping as soon as it has the
+// answer, so that a round trip costs the load tool no goroutine switch.
+type pinger struct {
+	deadline time.Time
+	h        *hist
+	count    *atomic.Int64
+	errs     *atomic.Int64
+	buf      []byte
+	// the ping in flight; written by whoever sends it, before the send
+	id   uint32
+	seq  int
+	t0   time.Time
+	once sync.Once
+	done chan struct{}
+}
+
+// start sends the first ping; the client's reader sends the others.
+func (pg *pinger) start(c *client) {
+	pg.done = make(chan struct{})
+	pg.prepare(c)
+	c.pinger.Store(pg)
+	if err := c.writeText(pg.buf); err != nil {
+		c.pinger.CompareAndSwap(pg, nil)
+		pg.finish(true)
+	}
+}
+
+// prepare fills pg.buf with the next ping.
+func (pg *pinger) prepare(c *client) {
+	pg.seq++
+	pg.id = c.nextAck.Add(1)
+	pg.t0 = time.Now()
+	pg.buf = append(pg.buf[:0], "42"...)
+	pg.buf = strconv.AppendUint(pg.buf, uint64(pg.id), 10)
+	pg.buf = append(pg.buf, `["ping",`...)
+	pg.buf = appendPayload(pg.buf, pg.t0, pg.seq, 0, true)
+}
+
+// onReply runs on the reader goroutine for each ack the client gets.
+func (pg *pinger) onReply(c *client, id uint32, seq int64) {
+	if id != pg.id {
+		return // a late answer of an earlier call
+	}
+	now := time.Now()
+	pg.h.Record(now.Sub(pg.t0).Microseconds())
+	if seq == int64(pg.seq) {
+		pg.count.Add(1)
+	} else {
+		pg.errs.Add(1)
+	}
+	if !now.Before(pg.deadline) {
+		c.pinger.CompareAndSwap(pg, nil)
+		pg.finish(false)
+		return
+	}
+	pg.prepare(c)
+	if err := c.writeText(pg.buf); err != nil {
+		c.pinger.CompareAndSwap(pg, nil)
+		pg.finish(true)
+	}
+}
+
+// finish ends the pinger once; failed counts the ping in flight as an error.
+func (pg *pinger) finish(failed bool) {
+	pg.once.Do(func() {
+		if failed {
+			pg.errs.Add(1)
+		}
+		close(pg.done)
+	})
 }

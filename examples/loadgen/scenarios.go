@@ -189,34 +189,28 @@ func (lg *loadgen) acksPhase(ctx context.Context) Result {
 	waitProf := lg.profile(fmt.Sprintf("acks-%dc", lg.o.conns), o.duration)
 	start := time.Now()
 	deadline := start.Add(o.duration)
-	var wg sync.WaitGroup
-	for _, c := range ackers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 0, 96)
-			for seq := 1; time.Now().Before(deadline) && ctx.Err() == nil; seq++ {
-				t0 := time.Now()
-				buf = append(buf[:0], `["ping",`...)
-				buf = appendPayload(buf, t0, seq, 0, true)
-				rep, err := c.emitAck(buf, 5*time.Second)
-				if err != nil {
-					errs.Add(1)
-					if c.closed.Load() {
-						return
-					}
-					continue
-				}
-				h.Record(time.Since(t0).Microseconds())
-				if rep.seq != int64(seq) {
-					errs.Add(1)
-					continue
-				}
-				count.Add(1)
-			}
-		}()
+	pingers := make([]*pinger, len(ackers))
+	for i, c := range ackers {
+		pingers[i] = &pinger{deadline: deadline, h: h, count: &count, errs: &errs, buf: make([]byte, 0, 128)}
+		pingers[i].start(c)
 	}
-	wg.Wait()
+	// Each pinger ends at its first answer past the deadline; one that
+	// gets no answer for 5 s more is counted as an error.
+	timeout := time.NewTimer(o.duration + 5*time.Second)
+	for i, pg := range pingers {
+		select {
+		case <-pg.done:
+		case <-timeout.C:
+		case <-ctx.Done():
+		}
+		select {
+		case <-pg.done:
+		default:
+			ackers[i].pinger.CompareAndSwap(pg, nil)
+			pg.finish(true)
+		}
+	}
+	timeout.Stop()
 	elapsed := time.Since(start)
 	s1 := lg.snap(ctx)
 	waitProf()
