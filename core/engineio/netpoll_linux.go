@@ -303,26 +303,19 @@ func rawRead(raw syscall.RawConn, p []byte) (int, error) {
 	return n, nil
 }
 
-// rawWrite writes what the socket takes without waiting; a full socket is
-// not an error (n < len(p)).
-func rawWrite(raw syscall.RawConn, p []byte) (int, error) {
-	var (
-		n    int
-		werr error
-	)
-	err := raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), p)
-			if werr != syscall.EINTR {
-				return true
-			}
+// fdWrite writes what the socket takes without waiting; a full socket is
+// not an error (n < len(p)). The caller keeps fd open.
+func fdWrite(fd int, p []byte) (int, error) {
+	for {
+		n, err := syscall.Write(fd, p)
+		switch err {
+		case nil:
+			return n, nil
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return 0, nil
 		}
-	})
-	if err == nil && werr != nil && werr != syscall.EAGAIN {
-		err = werr
+		return 0, err
 	}
-	if n < 0 {
-		n = 0
-	}
-	return n, err
 }

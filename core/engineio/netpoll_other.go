@@ -21,5 +21,5 @@ func (s *Server) pollSeen(*wsConn)                  {}
 type poller struct{}
 
 // Never called: raw connections are only set on Linux.
-func rawRead(syscall.RawConn, []byte) (int, error)  { return 0, errWouldBlock }
-func rawWrite(syscall.RawConn, []byte) (int, error) { return 0, errWouldBlock }
+func rawRead(syscall.RawConn, []byte) (int, error) { return 0, errWouldBlock }
+func fdWrite(int, []byte) (int, error)             { return 0, errWouldBlock }

@@ -352,3 +352,35 @@ func TestWriteAfterWriterDeadline(t *testing.T) {
 	c.send("4again")
 	c.expect("4again")
 }
+
+// TestWriteToFullSocket: frames sent while the client reads nothing fill
+// its socket; a write the socket takes only in part waits for room, and
+// every frame arrives, in order. The frames go out one by one at first,
+// so that the writer meets the full socket with a small burst in hand;
+// the rest pile up behind it.
+func TestWriteToFullSocket(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, engineio.Config{MaxQueuedPackets: 1 << 20})
+	c := dialRaw(t, e.Base)
+	c.send("4hi")
+	c.expect("4hi")
+	var r *rec
+	e.mu.Lock()
+	for _, x := range e.sessions {
+		r = x
+	}
+	e.mu.Unlock()
+	pad := strings.Repeat("x", 12<<10)
+	const n = 800 // 10 MB, more than the socket buffers of both ends hold
+	for i := range n {
+		if err := r.sess.Send(engineio.Frame{Data: fmt.Appendf(nil, "4%d %s", i, pad)}); err != nil {
+			t.Fatalf("Send %d: %v", i, err)
+		}
+		if i < n/2 {
+			time.Sleep(200 * time.Microsecond) // pacing only: the writer keeps up
+		}
+	}
+	for i := range n {
+		c.expect(fmt.Sprintf("4%d %s", i, pad))
+	}
+}

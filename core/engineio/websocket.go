@@ -16,9 +16,13 @@ import (
 // bytes wait, and a burst of queued frames is framed into one pooled
 // buffer and written with one syscall.
 type wsConn struct {
-	srv       *Server
-	netConn   net.Conn
-	fr        frameReader
+	srv     *Server
+	netConn net.Conn
+	fr      frameReader
+	// fd is the socket's descriptor when the connection is pollable (else
+	// -1), for writes that must not wait. It stays valid while writeMu is
+	// held and closed is false: close takes writeMu to close it.
+	fd        int
 	poll      *pollState // set while the connection waits in an epoll set
 	closeOnce sync.Once
 	// writeMu is held for each write, so that close waits for a write in
@@ -39,12 +43,15 @@ type wsConn struct {
 // newWSConn takes over the connection of an upgraded WebSocket. With mayPoll, an idle
 // connection waits without a goroutine where the platform allows it.
 func (s *Server) newWSConn(nc net.Conn, mayPoll bool) *wsConn {
-	w := &wsConn{srv: s, netConn: nc}
+	w := &wsConn{srv: s, netConn: nc, fd: -1}
 	w.fr.conn = nc
 	w.fr.limit = s.cfg.MaxPayload
 	if mayPoll {
 		if raw, ok := pollable(nc); ok {
-			w.fr.raw = raw
+			fd := -1
+			if raw.Control(func(f uintptr) { fd = int(f) }) == nil && fd >= 0 {
+				w.fr.raw, w.fd = raw, fd
+			}
 		}
 	}
 	return w
@@ -108,6 +115,20 @@ func (w *wsConn) writeItemsProto(items []item, timeout time.Duration, protocol i
 	if w.closed {
 		return net.ErrClosed
 	}
+	if w.fd >= 0 && protocol == 4 && queuedBytes(items) <= maxDirectWrite {
+		// A burst of small frames: one buffer, written straight to the
+		// descriptor; only what the socket does not take waits, with the
+		// deadline.
+		bp := directPool.Get().(*[]byte)
+		b := appendFrames((*bp)[:0], items)
+		n, err := fdWrite(w.fd, b)
+		if err == nil && n < len(b) {
+			w.extendDeadline(timeout)
+			_, err = w.netConn.Write(b[n:])
+		}
+		putDirect(bp, b)
+		return err
+	}
 	bw := writerPool.Get().(*bufio.Writer)
 	bw.Reset(w.netConn)
 	defer func() {
@@ -142,6 +163,23 @@ func (w *wsConn) writeItemsProto(items []item, timeout time.Duration, protocol i
 
 var directPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
+// putDirect returns b, grown from *bp, to directPool.
+func putDirect(bp *[]byte, b []byte) {
+	if cap(b) <= maxDirectWrite*2 {
+		*bp = b[:0]
+		directPool.Put(bp)
+	}
+}
+
+// appendFrames appends the (v4) frames of items to b.
+func appendFrames(b []byte, items []item) []byte {
+	for _, it := range items {
+		b = appendHeader(b, it.op, len(it.data))
+		b = append(b, it.data...)
+	}
+	return b
+}
+
 // tryWrite writes the frames of items without waiting for the socket: it
 // returns the bytes the socket did not take (nil when it took them all).
 // Only for pollable connections (fr.raw set).
@@ -151,38 +189,24 @@ func (w *wsConn) tryWrite(items []item) ([]byte, error) {
 	if w.closed {
 		return nil, net.ErrClosed
 	}
-	if w.deadline != 0 && monoNow() >= w.deadline {
-		// The writer's deadline has run out since: it bounds nothing
-		// here, and a raw write would fail on it.
-		w.deadline = 0
-		_ = w.netConn.SetWriteDeadline(time.Time{})
-	}
 	bp := directPool.Get().(*[]byte)
-	b := (*bp)[:0]
-	for _, it := range items {
-		b = appendHeader(b, it.op, len(it.data))
-		b = append(b, it.data...)
-	}
-	n, err := rawWrite(w.fr.raw, b)
+	b := appendFrames((*bp)[:0], items)
+	// Straight to the descriptor: writeMu keeps it open, and the runtime's
+	// locking and poller bookkeeping of a raw write are not needed for a
+	// write that never waits.
+	n, err := fdWrite(w.fd, b)
 	var rest []byte
 	if err == nil && n < len(b) {
 		rest = append([]byte(nil), b[n:]...)
 	}
-	if cap(b) <= maxDirectWrite*2 {
-		*bp = b
-		directPool.Put(bp)
-	}
+	putDirect(bp, b)
 	return rest, err
 }
 
 // writeFirst writes prefix (the handshake answer, if any) and the frames
 // of items with one syscall, as the connection's first write.
 func (w *wsConn) writeFirst(prefix []byte, items []item, timeout time.Duration) error {
-	b := append([]byte(nil), prefix...)
-	for _, it := range items {
-		b = appendHeader(b, it.op, len(it.data))
-		b = append(b, it.data...)
-	}
+	b := appendFrames(append([]byte(nil), prefix...), items)
 	w.pending = b
 	return w.writePending(timeout)
 }
