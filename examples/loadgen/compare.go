@@ -200,6 +200,18 @@ func writeComparison(w io.Writer, rs []Result, la, lb string) {
 		}
 		p("\n")
 	}
+	if ks := union(keysOf(A, "fanout", false), keysOf(B, "fanout", false)); len(ks) > 0 && hasSplit(A, B, ks) {
+		p("Server CPU per delivered message split into the kernel's part (system time: the `write` syscalls, and the\n")
+		p("loopback delivery to the load tool's sockets, which the kernel runs in the sender's time) and the process's own (user time):\n\n")
+		p("| conns | offered msgs/s | kernel µs/msg %s / %s | user µs/msg %s / %s | %s ÷ %s user |\n| ---: | ---: | ---: | ---: | ---: |\n", la, lb, la, lb, la, lb)
+		for _, k := range ks {
+			x, y := A[k], B[k]
+			xs, xu := cpuSplit(x)
+			ys, yu := cpuSplit(y)
+			p("| %d | %s | %s / %s | %s / %s | %s |\n", k.conns, fmtRate(k.rate), fmtF(xs, 1), fmtF(ys, 1), fmtF(xu, 1), fmtF(yu, 1), ratio(xu, yu))
+		}
+		p("\n")
+	}
 	if ks := union(keysOf(A, "fanout", true), keysOf(B, "fanout", true)); len(ks) > 0 {
 		p("<details><summary>Ramp phases (search of the highest rate)</summary>\n\n")
 		p("| server | conns | offered | delivered | p99 ms | max ms | lost | disconnects | CPU µs/msg | pass |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
@@ -354,4 +366,24 @@ func writeGoals(w io.Writer, A, B map[cmpKey]Result, la, lb string) {
 	}
 	fmt.Fprintln(w)
 	_ = strings.TrimSpace
+}
+
+// hasSplit reports whether the results of ks record system CPU time (older
+// results do not).
+func hasSplit(a, b map[cmpKey]Result, ks []cmpKey) bool {
+	for _, k := range ks {
+		if a[k].ServerSysCPUS > 0 || b[k].ServerSysCPUS > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// cpuSplit is r's server CPU per message in the kernel and in user space.
+func cpuSplit(r Result) (sys, user float64) {
+	if r.ServerCPUS <= 0 {
+		return 0, 0
+	}
+	sys = r.ServerCPUPerMsg * r.ServerSysCPUS / r.ServerCPUS
+	return sys, r.ServerCPUPerMsg - sys
 }

@@ -482,6 +482,7 @@ func (lg *loadgen) waitIdle(ctx context.Context) {
 type snapshot struct {
 	at      time.Time
 	srvCPU  float64
+	srvSys  float64
 	srvRSS  int64
 	selfCPU float64
 	redis   float64
@@ -493,6 +494,7 @@ func (lg *loadgen) snap(ctx context.Context) snapshot {
 	for _, in := range lg.insts {
 		p := sampleGroup(in.pgid)
 		s.srvCPU += p.cpu
+		s.srvSys += p.sys
 		s.srvRSS += p.rss
 	}
 	return s
@@ -500,6 +502,7 @@ func (lg *loadgen) snap(ctx context.Context) snapshot {
 
 func (r *Result) fillResources(a, b snapshot) {
 	r.ServerCPUS = b.srvCPU - a.srvCPU
+	r.ServerSysCPUS = b.srvSys - a.srvSys
 	r.LoadgenCPUS = b.selfCPU - a.selfCPU
 	r.RedisCPUS = b.redis - a.redis
 	r.ServerRSSBytes = b.srvRSS

@@ -74,6 +74,7 @@ type Result struct {
 
 	// resources over the phase
 	ServerCPUS      float64 `json:"server_cpu_s"`
+	ServerSysCPUS   float64 `json:"server_sys_cpu_s"`                // the part spent in the kernel
 	ServerCPUPerMsg float64 `json:"server_cpu_per_msg_us,omitempty"` // per delivered message, or per ack
 	LoadgenCPUS     float64 `json:"loadgen_cpu_s"`
 	RedisCPUS       float64 `json:"redis_cpu_s,omitempty"`

@@ -129,6 +129,7 @@ func (in *instance) stop(grace time.Duration) {
 // procSample is what /proc tells of a process group.
 type procSample struct {
 	cpu   float64 // utime+stime, seconds
+	sys   float64 // stime (in the kernel, for the process), seconds
 	rss   int64   // bytes
 	procs int
 }
@@ -170,6 +171,7 @@ func sampleGroup(pgid int) procSample {
 		st, _ := strconv.ParseInt(f[15-3], 10, 64)
 		rssPages, _ := strconv.ParseInt(f[24-3], 10, 64)
 		s.cpu += float64(ut+st) / clkTck
+		s.sys += float64(st) / clkTck
 		s.rss += rssPages * page
 		s.procs++
 		_ = pid
