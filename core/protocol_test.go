@@ -884,10 +884,11 @@ func TestShutdownManySockets(t *testing.T) {
 		t.Fatalf("%d sockets connected, want %d", got, n)
 	}
 
-	// The WebSocket readers at least are server goroutines: the check
-	// below can see them.
-	if g := serverGoroutines(); len(g) < n/2 {
-		t.Fatalf("%d server goroutines before Shutdown, want at least %d", len(g), n/2)
+	// The parked GETs of the polling half are server goroutines, so the
+	// check after Shutdown can see such goroutines (idle WebSockets have
+	// none on Linux; a few polls may be between two requests).
+	if g := serverGoroutines(); len(g) < n/4 {
+		t.Fatalf("%d server goroutines before Shutdown, want at least %d", len(g), n/4)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), eiotest.Wait)
