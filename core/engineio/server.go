@@ -247,6 +247,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// net/http then drops its per-connection buffers (8 KiB), which
 		// an idle WebSocket would otherwise keep for its whole life.
 		sess, protocol := rt.sess, rt.protocol
+		if _, ok := pollable(c); ok && sess == nil {
+			// A new session on a connection that will wait in the
+			// poller: serving it returns once its first data is
+			// handled, so this goroutine, its stack grown already,
+			// can do it before returning.
+			defer s.wg.Done()
+			s.serveNewWebSocket(c, answer, req, protocol, true)
+			return
+		}
 		go func() {
 			defer s.wg.Done()
 			if sess == nil {

@@ -220,6 +220,15 @@ func (w *wsConn) writePending(timeout time.Duration) error {
 	if w.closed {
 		return net.ErrClosed
 	}
+	if w.fd >= 0 {
+		// Most often the socket takes it all: no deadline (and no timer)
+		// for a write that does not wait.
+		n, err := fdWrite(w.fd, p)
+		if err != nil || n == len(p) {
+			return err
+		}
+		p = p[n:]
+	}
 	w.extendDeadline(timeout)
 	_, err := w.netConn.Write(p)
 	return err
