@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzArgsDecode: random JSON arguments with N attachments decode into
@@ -100,6 +101,28 @@ func FuzzArgsDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(again, vals) {
 			t.Fatalf("echo changed the values:\n in %s -> %#v\nout %s -> %#v", raw, vals, data, again)
+		}
+	})
+}
+
+// FuzzPlainString: for any valid JSON token, the decoding-free reading of
+// an event name agrees with encoding/json whenever it answers.
+func FuzzPlainString(f *testing.F) {
+	for _, s := range []string{`"ping"`, ` "chat message" `, `"caf\u00e9"`, `"a\"b"`, `"é"`, "\"\xff\"", `""`, `12`, `"\/"`, `"tab	x"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, tok []byte) {
+		if !json.Valid(tok) {
+			return // the packet was checked before
+		}
+		got, ok := plainString(tok)
+		var want string
+		err := json.Unmarshal(tok, &want)
+		if ok && (err != nil || got != want) {
+			t.Fatalf("plainString(%q) = %q; encoding/json: %q, %v", tok, got, want, err)
+		}
+		if !ok && err == nil && !bytes.Contains(tok, []byte{'\\'}) && utf8.Valid(tok) {
+			t.Fatalf("plainString(%q) declined a plain string", tok)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-sio/sio/core/engineio"
 	"github.com/go-sio/sio/core/internal/sio"
@@ -505,14 +507,16 @@ func (s *Socket) onEvent(p *sio.Packet, atts [][]byte) {
 		s.reportError(err)
 		return
 	}
-	var event string
-	if err := json.Unmarshal(raw[0], &event); err != nil {
-		// The reference parser also accepts a number as event name.
-		var num json.Number
-		if json.Unmarshal(raw[0], &num) != nil {
-			return
+	event, ok := plainString(raw[0])
+	if !ok {
+		if err := json.Unmarshal(raw[0], &event); err != nil {
+			// The reference parser also accepts a number as event name.
+			var num json.Number
+			if json.Unmarshal(raw[0], &num) != nil {
+				return
+			}
+			event = num.String()
 		}
-		event = num.String()
 	}
 	args := Args{raw: raw[1:], attachments: atts}
 	ack := s.ackFunc(p.ID)
@@ -541,6 +545,22 @@ func (s *Socket) onEvent(p *sio.Packet, atts [][]byte) {
 			s.reportError(herr)
 		}
 	}
+}
+
+// plainString returns the value of tok, a JSON string token of a packet
+// already checked to be valid JSON, when it needs no decoding: no escape
+// and valid UTF-8 (which decoding would alter). Event names nearly
+// always are.
+func plainString(tok []byte) (string, bool) {
+	tok = bytes.TrimSpace(tok)
+	if len(tok) < 2 || tok[0] != '"' || tok[len(tok)-1] != '"' {
+		return "", false
+	}
+	raw := tok[1 : len(tok)-1]
+	if bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw) {
+		return "", false
+	}
+	return string(raw), true
 }
 
 var noAck Ack = func(...any) {}
