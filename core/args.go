@@ -277,8 +277,12 @@ func appendString(dst []byte, s string) []byte {
 // nothing for an ack) and args. Binary values anywhere in args become
 // placeholders and are returned as attachments.
 func encodeArgs(head *string, args []any) ([]byte, [][]byte, error) {
+	return appendArgs(make([]byte, 0, 64), head, args)
+}
+
+// appendArgs is encodeArgs appending to data.
+func appendArgs(data []byte, head *string, args []any) ([]byte, [][]byte, error) {
 	var atts [][]byte
-	data := make([]byte, 0, 64)
 	data = append(data, '[')
 	n := 0
 	if head != nil {

@@ -29,17 +29,28 @@ func encodePacket(typ sio.Type, nsp string, id int64, data []byte, atts [][]byte
 }
 
 func encodeEvent(nsp string, id int64, event string, args []any) ([]engineio.Frame, error) {
-	data, atts, err := encodeArgs(&event, args)
-	if err != nil {
-		return nil, err
-	}
-	return encodePacket(sio.Event, nsp, id, data, atts), nil
+	return encodeMessage(sio.Event, nsp, id, &event, args)
 }
 
 func encodeAck(nsp string, id int64, args []any) ([]engineio.Frame, error) {
-	data, atts, err := encodeArgs(nil, args)
+	return encodeMessage(sio.Ack, nsp, id, nil, args)
+}
+
+// encodeMessage builds an event or ack in one buffer: the header of the
+// packet without attachments, then the arguments. Arguments that turn out
+// to hold binary values need another header; encodePacket rebuilds it.
+func encodeMessage(typ sio.Type, nsp string, id int64, head *string, args []any) ([]engineio.Frame, error) {
+	p := sio.Packet{Type: typ, Nsp: nsp, ID: id}
+	text := make([]byte, 0, 64+len(nsp))
+	text = append(text, '4')
+	text = sio.AppendEncode(text, &p)
+	start := len(text)
+	text, atts, err := appendArgs(text, head, args)
 	if err != nil {
 		return nil, err
 	}
-	return encodePacket(sio.Ack, nsp, id, data, atts), nil
+	if len(atts) > 0 {
+		return encodePacket(typ, nsp, id, text[start:], atts), nil
+	}
+	return []engineio.Frame{{Data: text}}, nil
 }

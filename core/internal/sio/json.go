@@ -68,7 +68,8 @@ func skipValue(b []byte, i int) (int, error) {
 
 // SplitArray returns the raw elements of a JSON array. data must be valid JSON.
 func SplitArray(data []byte) ([][]byte, error) {
-	return appendElements(nil, data)
+	// Room for the usual few arguments in one allocation.
+	return appendElements(make([][]byte, 0, 4), data)
 }
 
 func appendElements(out [][]byte, data []byte) ([][]byte, error) {
