@@ -39,9 +39,7 @@ func (s *Server) ServeFastHTTP(ctx *fasthttp.RequestCtx) {
 		began := sess != nil && sess.beginUpgrade()
 		endUpgrade := func() {
 			if began {
-				sess.mu.Lock()
-				sess.endUpgradeLocked()
-				sess.mu.Unlock()
+				sess.endUpgrade()
 			}
 		}
 		err := s.fasthttp.Upgrade(ctx, func(c *websocket.Conn) {

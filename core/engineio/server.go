@@ -236,9 +236,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c, answer, ok := acceptWebSocket(w, r, pre.header)
 		if !ok {
 			if began {
-				rt.sess.mu.Lock()
-				rt.sess.endUpgradeLocked()
-				rt.sess.mu.Unlock()
+				rt.sess.endUpgrade()
 			}
 			s.wg.Done()
 			return // refused and answered
@@ -265,9 +263,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if _, err := c.Write(answer); err != nil {
 				_ = c.Close()
 				if began {
-					sess.mu.Lock()
-					sess.endUpgradeLocked()
-					sess.mu.Unlock()
+					sess.endUpgrade()
 				}
 				return
 			}

@@ -180,7 +180,7 @@ func (s *Session) Send(frames ...Frame) error {
 		}
 		s.queue = append(s.queue, item{data: f.Data, op: op})
 	}
-	if ws := s.ws; s.transport == WebSocket && ws != nil && !s.writing && ws.fr.raw != nil && s.protocol == 4 &&
+	if ws := s.ws; s.transport == WebSocket && ws != nil && !s.writing && ws.fd >= 0 && s.protocol == 4 &&
 		queuedBytes(s.queue) <= maxDirectWrite && (s.answering.Load() || s.quietSince(directGap)) {
 		// Nothing is being written, and nothing was for a while: try to
 		// write from here, without blocking, and spare starting a writer.
@@ -191,7 +191,7 @@ func (s *Session) Send(frames ...Frame) error {
 		s.spare = nil
 		s.writing = true
 		s.mu.Unlock()
-		s.writeDirect(ws, items)
+		s.writeDirect(ws, nil, items)
 		return nil
 	}
 	s.kickLocked()
@@ -225,11 +225,11 @@ func queuedBytes(items []item) int {
 	return n
 }
 
-// writeDirect writes items from the caller's goroutine if the socket
-// takes them without blocking. What it does not take goes first when the
-// writer starts. The caller has set s.writing.
-func (s *Session) writeDirect(ws *wsConn, items []item) {
-	rest, err := ws.tryWrite(items)
+// writeDirect writes prefix and items from the caller's goroutine if the
+// socket takes them without blocking. What it does not take goes first
+// when the writer starts. The caller has set s.writing.
+func (s *Session) writeDirect(ws *wsConn, prefix []byte, items []item) {
+	rest, err := ws.tryWrite(prefix, items)
 	clear(items)
 	s.mu.Lock()
 	if s.spare == nil {
@@ -320,6 +320,13 @@ func (s *Session) beginUpgrade() bool {
 	s.upgrading = true
 	s.upgradeDone = make(chan struct{})
 	return true
+}
+
+// endUpgrade ends an upgrade that began, done or not.
+func (s *Session) endUpgrade() {
+	s.mu.Lock()
+	s.endUpgradeLocked()
+	s.mu.Unlock()
 }
 
 // endUpgradeLocked ends an upgrade, done or not.

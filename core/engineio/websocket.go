@@ -180,17 +180,18 @@ func appendFrames(b []byte, items []item) []byte {
 	return b
 }
 
-// tryWrite writes the frames of items without waiting for the socket: it
-// returns the bytes the socket did not take (nil when it took them all).
-// Only for pollable connections (fr.raw set).
-func (w *wsConn) tryWrite(items []item) ([]byte, error) {
+// tryWrite writes prefix (the handshake answer, if any) and the frames of
+// items without waiting for the socket: it returns the bytes the socket
+// did not take (nil when it took them all). Only for pollable connections
+// (fd set).
+func (w *wsConn) tryWrite(prefix []byte, items []item) ([]byte, error) {
 	w.writeMu.Lock()
 	defer w.writeMu.Unlock()
 	if w.closed {
 		return nil, net.ErrClosed
 	}
 	bp := directPool.Get().(*[]byte)
-	b := appendFrames((*bp)[:0], items)
+	b := appendFrames(append((*bp)[:0], prefix...), items)
 	// Straight to the descriptor: writeMu keeps it open, and the runtime's
 	// locking and poller bookkeeping of a raw write are not needed for a
 	// write that never waits.
@@ -201,14 +202,6 @@ func (w *wsConn) tryWrite(items []item) ([]byte, error) {
 	}
 	putDirect(bp, b)
 	return rest, err
-}
-
-// writeFirst writes prefix (the handshake answer, if any) and the frames
-// of items with one syscall, as the connection's first write.
-func (w *wsConn) writeFirst(prefix []byte, items []item, timeout time.Duration) error {
-	b := appendFrames(append([]byte(nil), prefix...), items)
-	w.pending = b
-	return w.writePending(timeout)
 }
 
 // writePending writes what a direct write left, waiting as any write.
@@ -364,6 +357,10 @@ func (s *Session) onFrame(ws *wsConn, op byte, data []byte, err error) bool {
 		s.close(reason)
 		return false
 	}
+	if op == opText || op == opBinary {
+		s.answering.Store(true)
+		defer s.answering.Store(false)
+	}
 	switch op {
 	case opPing:
 		s.mu.Lock()
@@ -375,8 +372,6 @@ func (s *Session) onFrame(ws *wsConn, op byte, data []byte, err error) bool {
 		s.close(ReasonTransportClose)
 		return false
 	case opBinary:
-		s.answering.Store(true)
-		defer s.answering.Store(false)
 		if s.protocol == 3 {
 			// v3 binary frames start with the packet type.
 			if len(data) == 0 {
@@ -387,8 +382,6 @@ func (s *Session) onFrame(ws *wsConn, op byte, data []byte, err error) bool {
 		}
 		s.onPacket(eio.Packet{Type: eio.Message, Data: data, Binary: true})
 	case opText:
-		s.answering.Store(true)
-		defer s.answering.Store(false)
 		p, perr := eio.Decode(data)
 		if perr != nil {
 			s.close(ReasonParseError)
@@ -399,7 +392,7 @@ func (s *Session) onFrame(ws *wsConn, op byte, data []byte, err error) bool {
 	return true
 }
 
-// serveWebSocketSession runs a session created over WebSocket.
+// serveNewWebSocket runs a session created over WebSocket.
 // answer, when set, is the handshake's 101 answer, still to be written.
 func (s *Server) serveNewWebSocket(c net.Conn, answer []byte, req *Request, protocol int, mayPoll bool) {
 	ws := s.newWSConn(c, mayPoll)
@@ -422,38 +415,23 @@ func (s *Server) serveNewWebSocket(c net.Conn, answer []byte, req *Request, prot
 	s.cfg.OnSession(sess)
 	sess.mu.Lock()
 	items := sess.queue
-	plain := sess.state == stateOpen && protocol == 4
+	plain := sess.state == stateOpen && protocol == 4 && ws.fd >= 0
 	for _, it := range items {
 		plain = plain && it.op != opClose
 	}
 	if !plain {
-		// Closing already, or v3 framing: leave it all to the writer.
+		// Closing already, v3 framing, or a connection that only takes
+		// writes that wait: leave it all to the writer.
 		ws.pending = answer
 		sess.writing = false
 		sess.kickLocked()
 		sess.mu.Unlock()
 	} else {
+		// The answer and the open packet in one write, from here.
 		sess.queue = sess.spare[:0]
 		sess.spare = nil
 		sess.mu.Unlock()
-		err := ws.writeFirst(answer, items, s.cfg.WriteTimeout)
-		clear(items)
-		sess.mu.Lock()
-		if sess.spare == nil {
-			sess.spare = items[:0]
-		}
-		if err != nil {
-			sess.writing = false
-			sess.mu.Unlock()
-			sess.close(ReasonTransportError)
-			ws.close()
-			return
-		}
-		sess.writing = false
-		if len(sess.queue) > 0 {
-			sess.kickLocked()
-		}
-		sess.mu.Unlock()
+		sess.writeDirect(ws, answer, items)
 	}
 	s.startSession(sess)
 	sess.serveWS(ws)
