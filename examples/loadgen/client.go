@@ -27,9 +27,16 @@ type client struct {
 	buf []byte // read buffer; buf[r:w] is unread
 	r   int
 	w   int
+	// a fragmented message being put together
+	frag   []byte
+	fragOp byte
 
 	wmu sync.Mutex
 	wdl time.Time // write deadline in force (wmu)
+	// raw: the connection is read by a poller and written with write(2)
+	// on fd (see rx_linux.go); nc is closed then. fd is -1 once closed.
+	raw bool
+	fd  int
 
 	nextAck atomic.Uint32
 	ackCh   chan ackReply
@@ -76,7 +83,10 @@ func dial(lg *loadgen, addr string, id, inst int, timeout time.Duration) (*clien
 		return nil, err
 	}
 	_ = nc.SetDeadline(time.Time{})
-	go c.readLoop()
+	if err := c.startReading(); err != nil {
+		nc.Close()
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -157,35 +167,36 @@ func (c *client) fill() error {
 	return err
 }
 
-// need makes n unread bytes available (n <= len(buf)).
-func (c *client) need(n int) error {
-	for c.w-c.r < n {
-		if c.r+n > len(c.buf) && c.r > 0 {
-			c.w = copy(c.buf, c.buf[c.r:c.w])
-			c.r = 0
+// nextFrame reads until the next complete data message (opcode 1 or 2) and
+// returns it, answering WebSocket pings on the way. The payload is valid
+// until the next call.
+func (c *client) nextFrame() (byte, []byte, error) {
+	for {
+		op, p, ok, err := c.message()
+		if err != nil || ok {
+			return op, p, err
 		}
 		if err := c.fill(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// nextFrame returns the next complete data message (opcode 1 or 2),
-// answering WebSocket pings on the way. The payload is valid until the
-// next call.
-func (c *client) nextFrame() (byte, []byte, error) {
-	var frag []byte
-	var fragOp byte
-	for {
-		if err := c.need(2); err != nil {
 			return 0, nil, err
 		}
-		b0, b1 := c.buf[c.r], c.buf[c.r+1]
-		fin, op := b0&0x80 != 0, b0&0x0f
+	}
+}
+
+// message returns the next complete data message in buf[r:w], handling
+// the control frames and fragments before it; ok is false when the buffer
+// does not hold a whole message yet. It then makes room for the frame it
+// waits for, growing the buffer for one larger than it. The payload is
+// valid until the buffer is filled again.
+func (c *client) message() (op byte, p []byte, ok bool, err error) {
+	for {
+		avail := c.buf[c.r:c.w]
+		if len(avail) < 2 {
+			return c.room(2)
+		}
+		b0, b1 := avail[0], avail[1]
+		fin, fop := b0&0x80 != 0, b0&0x0f
 		hl := 2
-		n := int(b1 & 0x7f)
-		switch n {
+		switch b1 & 0x7f {
 		case 126:
 			hl = 4
 		case 127:
@@ -195,70 +206,68 @@ func (c *client) nextFrame() (byte, []byte, error) {
 		if masked {
 			hl += 4
 		}
-		if err := c.need(hl); err != nil {
-			return 0, nil, err
+		if len(avail) < hl {
+			return c.room(hl)
 		}
-		switch b1 & 0x7f {
+		n := int(b1 & 0x7f)
+		switch n {
 		case 126:
-			n = int(binary.BigEndian.Uint16(c.buf[c.r+2:]))
+			n = int(binary.BigEndian.Uint16(avail[2:]))
 		case 127:
-			n64 := binary.BigEndian.Uint64(c.buf[c.r+2:])
+			n64 := binary.BigEndian.Uint64(avail[2:])
 			if n64 > 1<<30 {
-				return 0, nil, errors.New("frame too large")
+				return 0, nil, false, errors.New("frame too large")
 			}
 			n = int(n64)
 		}
-		var mask [4]byte
-		if masked {
-			copy(mask[:], c.buf[c.r+hl-4:])
+		if len(avail) < hl+n {
+			return c.room(hl + n)
 		}
-		var payload []byte
-		if hl+n <= len(c.buf) {
-			if err := c.need(hl + n); err != nil {
-				return 0, nil, err
-			}
-			payload = c.buf[c.r+hl : c.r+hl+n]
-			c.r += hl + n
-		} else {
-			// Larger than the buffer: read it into its own slice.
-			payload = make([]byte, n)
-			c.r += hl
-			k := copy(payload, c.buf[c.r:c.w])
-			c.r += k
-			if _, err := io.ReadFull(c.nc, payload[k:]); err != nil {
-				return 0, nil, err
-			}
-		}
+		payload := avail[hl : hl+n]
 		if masked {
+			mask := avail[hl-4 : hl]
 			for i := range payload {
 				payload[i] ^= mask[i&3]
 			}
 		}
-		switch op {
+		c.r += hl + n
+		switch fop {
 		case 8: // close
-			return 0, nil, errClosedByPeer
+			return 0, nil, false, errClosedByPeer
 		case 9: // ping
 			_ = c.writeFrame(10, payload)
-			continue
 		case 10: // pong
-			continue
 		case 0: // continuation
-			frag = append(frag, payload...)
+			c.frag = append(c.frag, payload...)
 			if fin {
-				return fragOp, frag, nil
+				return c.fragOp, c.frag, true, nil
 			}
-			continue
 		case 1, 2:
-			if !fin {
-				frag = append(frag[:0], payload...)
-				fragOp = op
-				continue
+			if fin {
+				return fop, payload, true, nil
 			}
-			return op, payload, nil
+			c.frag = append(c.frag[:0], payload...)
+			c.fragOp = fop
 		default:
-			return 0, nil, fmt.Errorf("unexpected opcode %d", op)
+			return 0, nil, false, fmt.Errorf("unexpected opcode %d", fop)
 		}
 	}
+}
+
+// room makes space after the unread bytes for a frame of size bytes (its
+// header included): the unread bytes move to the start of the buffer, or
+// into a larger one.
+func (c *client) room(size int) (byte, []byte, bool, error) {
+	if size > len(c.buf) {
+		b := make([]byte, size)
+		c.w = copy(b, c.buf[c.r:c.w])
+		c.r = 0
+		c.buf = b
+	} else if c.r > 0 && c.r+size > len(c.buf) {
+		c.w = copy(c.buf, c.buf[c.r:c.w])
+		c.r = 0
+	}
+	return 0, nil, false, nil
 }
 
 func (c *client) writeText(p []byte) error { return c.writeFrame(1, p) }
@@ -291,62 +300,87 @@ func (c *client) writeFrame(op byte, p []byte) error {
 		b[start+i] ^= mask[i&3]
 	}
 	c.wmu.Lock()
-	// A write may take 5 to 10 s; the deadline moves only when less than
-	// half is left, which spares a timer update per write.
-	if now := time.Now(); c.wdl.Sub(now) < 5*time.Second {
-		c.wdl = now.Add(10 * time.Second)
-		_ = c.nc.SetWriteDeadline(c.wdl)
+	var err error
+	if c.raw {
+		err = c.writeRaw(b)
+	} else {
+		// A write may take 5 to 10 s; the deadline moves only when less
+		// than half is left, which spares a timer update per write.
+		if now := time.Now(); c.wdl.Sub(now) < 5*time.Second {
+			c.wdl = now.Add(10 * time.Second)
+			_ = c.nc.SetWriteDeadline(c.wdl)
+		}
+		_, err = c.nc.Write(b)
 	}
-	_, err := c.nc.Write(b)
 	c.wmu.Unlock()
 	return err
 }
 
-// close ends the connection; the reader goroutine then exits.
+// close ends the connection; its reader then stops.
 func (c *client) close() {
 	c.closed.Store(true)
-	_ = c.nc.Close()
+	c.wmu.Lock()
+	if c.raw {
+		c.shutdownRaw()
+	} else {
+		_ = c.nc.Close()
+	}
+	c.wmu.Unlock()
 }
 
+// readLoop reads the connection in a goroutine of its own (where the
+// connection is not read by a poller).
 func (c *client) readLoop() {
-	defer func() {
-		c.closed.Store(true)
-		_ = c.nc.Close()
-		c.lg.disconnected(c)
-		if pg := c.pinger.Swap(nil); pg != nil {
-			pg.finish(true)
-		}
-		close(c.done)
-	}()
+	defer c.ended()
 	for {
 		op, p, err := c.nextFrame()
-		if err != nil {
+		if err != nil || !c.handle(op, p) {
 			return
-		}
-		if op != 1 || len(p) == 0 {
-			continue
-		}
-		switch p[0] {
-		case '2': // Engine.IO ping
-			if err := c.writeText([]byte("3")); err != nil {
-				return
-			}
-		case '1': // Engine.IO close
-			return
-		case '4':
-			if len(p) < 2 {
-				continue
-			}
-			switch p[1] {
-			case '2':
-				c.lg.onEvent(c, p[2:])
-			case '3':
-				c.onAck(p[2:])
-			case '1': // namespace disconnect
-				return
-			}
 		}
 	}
+}
+
+// ended runs once, when the connection is over.
+func (c *client) ended() {
+	c.closed.Store(true)
+	c.wmu.Lock()
+	if c.raw {
+		c.closeRaw()
+	} else {
+		_ = c.nc.Close()
+	}
+	c.wmu.Unlock()
+	c.lg.disconnected(c)
+	if pg := c.pinger.Swap(nil); pg != nil {
+		pg.finish(true)
+	}
+	close(c.done)
+}
+
+// handle takes one data message; false ends the connection.
+func (c *client) handle(op byte, p []byte) bool {
+	if op != 1 || len(p) == 0 {
+		return true
+	}
+	switch p[0] {
+	case '2': // Engine.IO ping
+		return c.writeText([]byte("3")) == nil
+	case '1': // Engine.IO close
+		return false
+	case '4':
+		if len(p) < 2 {
+			return true
+		}
+		switch p[1] {
+		case '2':
+			c.lg.onEvent(c, p[2:])
+		case '3':
+			c.onAck(p[2:])
+		case '1': // namespace disconnect
+			return false
+		}
+	}
+	return true
 }
 
 // onAck handles `<id>[...]`.

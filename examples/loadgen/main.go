@@ -80,6 +80,7 @@ type options struct {
 	waitIdle     time.Duration
 	logDir       string
 	quiet        bool
+	reader       string
 }
 
 func main() {
@@ -142,6 +143,7 @@ func run() int {
 	flag.BoolVar(&o.check, "check", false, "exit 1 if a fixed-rate fanout or rest phase lost messages, or a scenario failed")
 	flag.StringVar(&o.logDir, "logdir", "", "where server logs go (default: a temporary directory)")
 	flag.BoolVar(&o.quiet, "q", false, "no progress lines")
+	flag.StringVar(&o.reader, "reader", "poll", "how connections are read: poll (a few epoll loops, Linux) or goroutine (one goroutine each)")
 	flag.Parse()
 
 	if o.server == "" {
@@ -191,6 +193,10 @@ func run() int {
 			fmt.Fprintln(os.Stderr, "loadgen: unknown scenario", s)
 			return 2
 		}
+	}
+	if o.reader != "poll" && o.reader != "goroutine" {
+		fmt.Fprintln(os.Stderr, "loadgen: -reader must be poll or goroutine")
+		return 2
 	}
 	if o.instances < 1 || o.instances > 2 {
 		fmt.Fprintln(os.Stderr, "loadgen: -instances must be 1 or 2")
