@@ -1,7 +1,11 @@
 package core_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,5 +55,72 @@ func BenchmarkBroadcast(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/recipient")
 		})
+	}
+}
+
+// BenchmarkConnectWebSocket measures a whole Socket.IO connection over a
+// real WebSocket on 127.0.0.1: the upgrade request, the open packet, the
+// CONNECT to the main namespace and its answer, three handlers registered
+// (as the bench server does), then the close. Client and server share the
+// process; the client's side is a few syscalls and no allocation.
+func BenchmarkConnectWebSocket(b *testing.B) {
+	srv, err := core.New(core.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.OnConnection(func(s *core.Socket) {
+		s.On("ping", func(args core.Args, ack core.Ack) { ack(args) })
+		s.On("join", func(room string, ack core.Ack) { s.Join(core.Room(room)); ack(true) })
+		s.On("bcast", func(args core.Args) error { return nil })
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv}
+	go func() { _ = hs.Serve(ln) }()
+	defer func() {
+		_ = hs.Close()
+		_ = srv.Shutdown(context.Background())
+	}()
+	addr := ln.Addr().String()
+	req := []byte("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + addr +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	connect := []byte{0x81, 0x82, 0, 0, 0, 0, '4', '0'} // masked with a zero key
+	buf := make([]byte, 4096)
+	// readUntil reads until the bytes read so far contain want.
+	readUntil := func(c net.Conn, want string) error {
+		n := 0
+		for {
+			k, err := c.Read(buf[n:])
+			if err != nil {
+				return err
+			}
+			n += k
+			if bytes.Contains(buf[:n], []byte(want)) {
+				return nil
+			}
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		if err := readUntil(c, `"maxPayload"`); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Write(connect); err != nil {
+			b.Fatal(err)
+		}
+		if err := readUntil(c, `40{"sid"`); err != nil {
+			b.Fatal(err)
+		}
+		_ = c.Close()
 	}
 }

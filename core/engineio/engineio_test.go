@@ -1,6 +1,7 @@
 package engineio_test
 
 import (
+	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"context"
@@ -1465,4 +1466,24 @@ func TestBase64RoundTrip(t *testing.T) {
 	enc := "b" + base64.StdEncoding.EncodeToString(data)
 	expectResponse(t, "POST", p.Post(enc), 200, "ok")
 	expectResponse(t, "GET", p.Get(), 200, enc)
+}
+
+// TestNewIDs checks ids over several refills of the random bytes: 20
+// base64url characters, all different, none with an all-zero random part.
+func TestNewIDs(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := engineio.NewID()
+		b, err := base64.URLEncoding.DecodeString(id)
+		if err != nil || len(id) != 20 || len(b) != 15 {
+			t.Fatalf("id %q: %d characters, %v", id, len(id), err)
+		}
+		if bytes.Equal(b[:11], make([]byte, 11)) {
+			t.Fatalf("id %q has no random bytes", id)
+		}
+		if seen[id] {
+			t.Fatalf("id %q given twice", id)
+		}
+		seen[id] = true
+	}
 }

@@ -147,12 +147,31 @@ func (s *Session) SetHandler(h Handler) {
 
 var idCounter atomic.Uint32
 
+// idRandom holds random bytes for ids, read from crypto/rand 64 ids at a
+// time: one read costs about as much as 64 ids' worth of bytes, and its
+// call grows the stack of the (new) goroutine that serves a connection.
+var idRandom struct {
+	sync.Mutex
+	buf [64 * idRandomBytes]byte
+	off int // buf[off:] is unused
+}
+
+const idRandomBytes = 11
+
 // newID returns a 20-character id like the reference server's: 11 random
 // bytes and a 32-bit counter, base64url encoded.
 func newID() string {
 	var b [15]byte
-	_, _ = rand.Read(b[:11])
-	binary.BigEndian.PutUint32(b[11:], idCounter.Add(1)-1)
+	idRandom.Lock()
+	if idRandom.off == 0 {
+		_, _ = rand.Read(idRandom.buf[:])
+	}
+	used := idRandom.buf[idRandom.off : idRandom.off+idRandomBytes]
+	copy(b[:idRandomBytes], used)
+	clear(used) // an id's bytes are not kept
+	idRandom.off = (idRandom.off + idRandomBytes) % len(idRandom.buf)
+	idRandom.Unlock()
+	binary.BigEndian.PutUint32(b[idRandomBytes:], idCounter.Add(1)-1)
 	return base64.URLEncoding.EncodeToString(b[:])
 }
 
