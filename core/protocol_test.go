@@ -86,6 +86,7 @@ func newSIO(t *testing.T, cfg core.Config) *sioEnv {
 		s.On("message", func(args core.Args) { _ = s.Emit("message-back", args) })
 		s.On("message-with-ack", func(args core.Args, ack core.Ack) { ack(args) })
 		s.On("x", func(ack core.Ack) { ack() })
+		s.On("ack-twice", func(ack core.Ack) { ack(1); ack(2) })
 		s.On("kick", func() { s.Disconnect(false) })
 		s.On("kick-all", func() { s.Disconnect(true) })
 		s.On("join", func(room core.Room, ack core.Ack) {
@@ -315,6 +316,7 @@ func TestEvents(t *testing.T) {
 		{"ack keeps order", []string{`422["message-with-ack",null,{"b":1,"a":[1.5,"é"]}]`}, []string{`432[null,{"b":1,"a":[1.5,"é"]}]`}},
 		{"ack with no args", []string{`421["x"]`}, []string{`431[]`}},
 		{"echoed ack with no args", []string{`420["message-with-ack"]`}, []string{`430[]`}},
+		{"only the first call of an ack answers", []string{`425["ack-twice"]`, `42["message"]`}, []string{`435[1]`, `42["message-back"]`}},
 		{"unknown event ignored", []string{`42["nope",1]`, `42["message"]`}, []string{`42["message-back"]`}},
 		{"numeric event name ignored", []string{`42[1,"a"]`, `42["message"]`}, []string{`42["message-back"]`}},
 		{"unknown ack id ignored", []string{`437["late"]`, `42["message"]`}, []string{`42["message-back"]`}},

@@ -569,16 +569,17 @@ func (s *Socket) ackFunc(id int64) Ack {
 	if id < 0 {
 		return noAck
 	}
-	var once sync.Once
+	var called atomic.Bool // only the first call answers
 	return func(args ...any) {
-		once.Do(func() {
-			frames, err := encodeAck(s.nsp.name, id, args)
-			if err != nil {
-				s.reportError(err)
-				return
-			}
-			_ = s.send(frames)
-		})
+		if called.Swap(true) {
+			return
+		}
+		frames, err := encodeAck(s.nsp.name, id, args)
+		if err != nil {
+			s.reportError(err)
+			return
+		}
+		_ = s.send(frames)
 	}
 }
 
