@@ -235,7 +235,11 @@ func main() {
 		}()
 	}
 
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	// No TCP keep-alive, as in Node's http server by default: the Engine.IO
+	// heartbeat already finds dead peers, and the probes' settings cost four
+	// setsockopt calls per accepted connection.
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", net.JoinHostPort("127.0.0.1", port))
 	if err != nil {
 		log.Fatal(err)
 	}
