@@ -282,7 +282,9 @@ func encodeArgs(head *string, args []any) ([]byte, [][]byte, error) {
 
 // appendArgs is encodeArgs appending to data.
 func appendArgs(data []byte, head *string, args []any) ([]byte, [][]byte, error) {
-	var atts [][]byte
+	// The attachments, allocated only for arguments that may hold binary
+	// values.
+	var atts *[][]byte
 	data = append(data, '[')
 	n := 0
 	if head != nil {
@@ -291,8 +293,11 @@ func appendArgs(data []byte, head *string, args []any) ([]byte, [][]byte, error)
 	}
 	for _, a := range args {
 		if raw, ok := a.(Args); ok {
+			if len(raw.attachments) > 0 && atts == nil {
+				atts = new([][]byte)
+			}
 			var err error
-			if data, err = appendRawArgs(data, raw, n == 0, &atts); err != nil {
+			if data, err = appendRawArgs(data, raw, n == 0, atts); err != nil {
 				return nil, nil, err
 			}
 			n += raw.Len()
@@ -303,16 +308,24 @@ func appendArgs(data []byte, head *string, args []any) ([]byte, [][]byte, error)
 		}
 		n++
 		var err error
-		if w := (&walk{atts: &atts}); needsWalk(a) && w.hasBinary(reflect.ValueOf(a), 0) {
-			if a, err = w.replaceBinary(reflect.ValueOf(a), 0); err != nil {
-				return nil, nil, err
+		if needsWalk(a) {
+			if atts == nil {
+				atts = new([][]byte)
+			}
+			if w := (&walk{atts: atts}); w.hasBinary(reflect.ValueOf(a), 0) {
+				if a, err = w.replaceBinary(reflect.ValueOf(a), 0); err != nil {
+					return nil, nil, err
+				}
 			}
 		}
 		if data, err = appendJSON(data, a); err != nil {
 			return nil, nil, err
 		}
 	}
-	return append(data, ']'), atts, nil
+	if atts == nil {
+		return append(data, ']'), nil, nil
+	}
+	return append(data, ']'), *atts, nil
 }
 
 func needsWalk(v any) bool {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -123,4 +124,41 @@ func BenchmarkConnectWebSocket(b *testing.B) {
 		}
 		_ = c.Close()
 	}
+}
+
+// BenchmarkEventAck measures one event with an ack id, handled by a handler
+// that acks with the arguments it got (the bench server's "ping"), over
+// an in-process transport: parse, dispatch, encode and queue the answer.
+func BenchmarkEventAck(b *testing.B) {
+	srv, err := core.New(core.Config{PingInterval: time.Hour, PingTimeout: time.Hour, MaxQueuedPackets: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Shutdown(b.Context())
+	srv.OnConnection(func(s *core.Socket) {
+		s.On("ping", func(args core.Args, ack core.Ack) { ack(args) })
+	})
+	conn := &countConn{}
+	sess, err := srv.Engine().Accept(conn, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess.Receive([]byte("40"), false)
+	// waitFrames waits until the transport got n frames in all.
+	waitFrames := func(n int64) {
+		for deadline := time.Now().Add(10 * time.Second); conn.frames.Load() < n; {
+			if time.Now().After(deadline) {
+				b.Fatalf("%d frames written, want %d", conn.frames.Load(), n)
+			}
+			runtime.Gosched()
+		}
+	}
+	waitFrames(2) // the open packet and the CONNECT answer
+	msg := []byte(`421234["ping",{"t":1764182585123456789,"seq":42,"p":3}]`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sess.Receive(msg, false)
+	}
+	waitFrames(2 + int64(b.N))
 }

@@ -78,7 +78,8 @@ func (c *client) OnMessage(data []byte, binary bool) {
 		return
 	}
 	if p.Type == sio.BinaryEvent || p.Type == sio.BinaryAck {
-		c.pending = &p
+		pending := p // a copy, so that p itself can stay on the stack
+		c.pending = &pending
 		c.attachments = make([][]byte, 0, p.Attachments)
 		return
 	}

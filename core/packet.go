@@ -36,12 +36,32 @@ func encodeAck(nsp string, id int64, args []any) ([]engineio.Frame, error) {
 	return encodeMessage(sio.Ack, nsp, id, nil, args)
 }
 
+// argsSizeHint guesses the encoded size of args from what is cheap to
+// measure (raw arguments and strings), so that the buffer of a message
+// rarely grows.
+func argsSizeHint(args []any) int {
+	n := 0
+	for _, a := range args {
+		switch v := a.(type) {
+		case Args:
+			for _, r := range v.raw {
+				n += len(r) + 1
+			}
+		case string:
+			n += len(v) + 3
+		default:
+			n += 16
+		}
+	}
+	return n
+}
+
 // encodeMessage builds an event or ack in one buffer: the header of the
 // packet without attachments, then the arguments. Arguments that turn out
 // to hold binary values need another header; encodePacket rebuilds it.
 func encodeMessage(typ sio.Type, nsp string, id int64, head *string, args []any) ([]engineio.Frame, error) {
 	p := sio.Packet{Type: typ, Nsp: nsp, ID: id}
-	text := make([]byte, 0, 64+len(nsp))
+	text := make([]byte, 0, 64+len(nsp)+argsSizeHint(args))
 	text = append(text, '4')
 	text = sio.AppendEncode(text, &p)
 	start := len(text)

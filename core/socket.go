@@ -507,21 +507,34 @@ func (s *Socket) onEvent(p *sio.Packet, atts [][]byte) {
 		s.reportError(err)
 		return
 	}
-	event, ok := plainString(raw[0])
-	if !ok {
-		if err := json.Unmarshal(raw[0], &event); err != nil {
+	name, plain := plainName(raw[0])
+	var event string
+	if !plain {
+		var decoded string
+		if err := json.Unmarshal(raw[0], &decoded); err != nil {
 			// The reference parser also accepts a number as event name.
 			var num json.Number
 			if json.Unmarshal(raw[0], &num) != nil {
 				return
 			}
-			event = num.String()
+			decoded = num.String()
 		}
+		event = decoded
 	}
 	args := Args{raw: raw[1:], attachments: atts}
 	ack := s.ackFunc(p.ID)
 	s.mu.Lock()
-	hs := s.handlers[event]
+	var hs []*eventHandler
+	if plain && len(s.packetMW) == 0 && len(s.anyIn) == 0 {
+		// Only the handlers need the name: look it up without making a
+		// string of it.
+		hs = s.handlers[string(name)]
+	} else {
+		if plain {
+			event = string(name)
+		}
+		hs = s.handlers[event]
+	}
 	mws := slices.Clone(s.packetMW)
 	anyIn := slices.Clone(s.anyIn)
 	s.mu.Unlock()
@@ -547,20 +560,20 @@ func (s *Socket) onEvent(p *sio.Packet, atts [][]byte) {
 	}
 }
 
-// plainString returns the value of tok, a JSON string token of a packet
-// already checked to be valid JSON, when it needs no decoding: no escape
-// and valid UTF-8 (which decoding would alter). Event names nearly
+// plainName returns the bytes of the value of tok, a JSON string token of
+// a packet already checked to be valid JSON, when it needs no decoding: no
+// escape and valid UTF-8 (which decoding would alter). Event names nearly
 // always are.
-func plainString(tok []byte) (string, bool) {
+func plainName(tok []byte) ([]byte, bool) {
 	tok = bytes.TrimSpace(tok)
 	if len(tok) < 2 || tok[0] != '"' || tok[len(tok)-1] != '"' {
-		return "", false
+		return nil, false
 	}
 	raw := tok[1 : len(tok)-1]
 	if bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw) {
-		return "", false
+		return nil, false
 	}
-	return string(raw), true
+	return raw, true
 }
 
 var noAck Ack = func(...any) {}
