@@ -65,7 +65,7 @@ func NewPacket(nsp, event string, args ...any) *Packet {
 // encode returns the packet's frames, encoded on first use.
 func (p *Packet) encode() ([]engineio.Frame, error) {
 	p.once.Do(func() {
-		p.frames, p.err = encodeEvent(p.Nsp, sio.NoID, p.Event, p.Args)
+		p.frames, p.err = encodeEvent(nil, p.Nsp, sio.NoID, p.Event, p.Args)
 	})
 	return p.frames, p.err
 }

@@ -108,7 +108,7 @@ func (n *Namespace) selectSockets(opts BroadcastOptions) []*Socket {
 // selected sockets and routes their answers to onAck until the timeout.
 func (n *Namespace) deliverWithAck(pkt *Packet, opts BroadcastOptions, onAck func(any)) int {
 	id := n.ackID.Add(1) - 1
-	frames, err := encodeEvent(n.name, id, pkt.Event, pkt.Args)
+	frames, err := encodeEvent(nil, n.name, id, pkt.Event, pkt.Args)
 	if err != nil {
 		n.srv.cfg.Logger.Error("sio: cannot encode packet", "event", pkt.Event, "err", err)
 		return 0

@@ -28,12 +28,12 @@ func encodePacket(typ sio.Type, nsp string, id int64, data []byte, atts [][]byte
 	return frames
 }
 
-func encodeEvent(nsp string, id int64, event string, args []any) ([]engineio.Frame, error) {
-	return encodeMessage(sio.Event, nsp, id, &event, args)
+func encodeEvent(dst []engineio.Frame, nsp string, id int64, event string, args []any) ([]engineio.Frame, error) {
+	return encodeMessage(dst, sio.Event, nsp, id, &event, args)
 }
 
-func encodeAck(nsp string, id int64, args []any) ([]engineio.Frame, error) {
-	return encodeMessage(sio.Ack, nsp, id, nil, args)
+func encodeAck(dst []engineio.Frame, nsp string, id int64, args []any) ([]engineio.Frame, error) {
+	return encodeMessage(dst, sio.Ack, nsp, id, nil, args)
 }
 
 // argsSizeHint guesses the encoded size of args from what is cheap to
@@ -56,10 +56,12 @@ func argsSizeHint(args []any) int {
 	return n
 }
 
-// encodeMessage builds an event or ack in one buffer: the header of the
-// packet without attachments, then the arguments. Arguments that turn out
-// to hold binary values need another header; encodePacket rebuilds it.
-func encodeMessage(typ sio.Type, nsp string, id int64, head *string, args []any) ([]engineio.Frame, error) {
+// encodeMessage appends the frames of an event or ack to dst (a one-frame
+// array of the caller's spares an allocation when the frames are sent at
+// once). The text is built in one buffer: the header of the packet without
+// attachments, then the arguments. Arguments that turn out to hold binary
+// values need another header; encodePacket rebuilds it.
+func encodeMessage(dst []engineio.Frame, typ sio.Type, nsp string, id int64, head *string, args []any) ([]engineio.Frame, error) {
 	p := sio.Packet{Type: typ, Nsp: nsp, ID: id}
 	text := make([]byte, 0, 64+len(nsp)+argsSizeHint(args))
 	text = append(text, '4')
@@ -70,7 +72,7 @@ func encodeMessage(typ sio.Type, nsp string, id int64, head *string, args []any)
 		return nil, err
 	}
 	if len(atts) > 0 {
-		return encodePacket(typ, nsp, id, text[start:], atts), nil
+		return append(dst, encodePacket(typ, nsp, id, text[start:], atts)...), nil
 	}
-	return []engineio.Frame{{Data: text}}, nil
+	return append(dst, engineio.Frame{Data: text}), nil
 }

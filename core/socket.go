@@ -267,7 +267,8 @@ func (s *Socket) Emit(event string, args ...any) error {
 		s.nsp.deliver(pkt, BroadcastOptions{Rooms: []Room{Room(s.id)}, Flags: BroadcastFlags{Compress: true}})
 		return nil
 	}
-	frames, err := encodeEvent(s.nsp.name, sio.NoID, event, args)
+	var one [1]engineio.Frame
+	frames, err := encodeEvent(one[:0], s.nsp.name, sio.NoID, event, args)
 	if err != nil {
 		return err
 	}
@@ -297,7 +298,8 @@ func (s *Socket) EmitAck(ctx context.Context, event string, cb func(Args, error)
 		return ErrReservedEvent
 	}
 	id := s.nsp.ackID.Add(1) - 1
-	frames, err := encodeEvent(s.nsp.name, id, event, args)
+	var one [1]engineio.Frame
+	frames, err := encodeEvent(one[:0], s.nsp.name, id, event, args)
 	if err != nil {
 		return err
 	}
@@ -587,7 +589,8 @@ func (s *Socket) ackFunc(id int64) Ack {
 		if called.Swap(true) {
 			return
 		}
-		frames, err := encodeAck(s.nsp.name, id, args)
+		var one [1]engineio.Frame
+		frames, err := encodeAck(one[:0], s.nsp.name, id, args)
 		if err != nil {
 			s.reportError(err)
 			return
