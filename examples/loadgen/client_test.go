@@ -92,23 +92,30 @@ func (f *fakeServer) read() []byte {
 	return p
 }
 
+// dialFake connects a client, read the given way, to a new fake server.
+func dialFake(t *testing.T, reader string) (*fakeServer, *client, *loadgen) {
+	t.Helper()
+	f := newFakeServer(t)
+	accepted := make(chan struct{})
+	go func() { f.accept(); close(accepted) }()
+	lg := &loadgen{o: options{reader: reader}}
+	c, err := dial(lg, f.ln.Addr().String(), 7, 0, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-accepted
+	if t.Failed() {
+		t.FailNow()
+	}
+	return f, c, lg
+}
+
 // TestClientReaders runs a client through its handshake and messages with
 // each way of reading: a goroutine per connection, and the pollers.
 func TestClientReaders(t *testing.T) {
 	for _, reader := range []string{"goroutine", "poll"} {
 		t.Run(reader, func(t *testing.T) {
-			f := newFakeServer(t)
-			accepted := make(chan struct{})
-			go func() { f.accept(); close(accepted) }()
-			lg := &loadgen{o: options{reader: reader}}
-			c, err := dial(lg, f.ln.Addr().String(), 7, 0, 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			<-accepted
-			if t.Failed() {
-				t.FailNow()
-			}
+			f, c, lg := dialFake(t, reader)
 
 			// An Engine.IO ping is answered with a pong.
 			f.write(serverFrame(1, []byte("2")))
@@ -180,15 +187,7 @@ func TestClientReaders(t *testing.T) {
 func TestClientClose(t *testing.T) {
 	for _, reader := range []string{"goroutine", "poll"} {
 		t.Run(reader, func(t *testing.T) {
-			f := newFakeServer(t)
-			accepted := make(chan struct{})
-			go func() { f.accept(); close(accepted) }()
-			lg := &loadgen{o: options{reader: reader}}
-			c, err := dial(lg, f.ln.Addr().String(), 3, 0, 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			<-accepted
+			f, c, _ := dialFake(t, reader)
 			c.close()
 			select {
 			case <-c.done:
