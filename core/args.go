@@ -273,14 +273,9 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// encodeArgs writes a JSON array of the head value (an event name, or
-// nothing for an ack) and args. Binary values anywhere in args become
-// placeholders and are returned as attachments.
-func encodeArgs(head *string, args []any) ([]byte, [][]byte, error) {
-	return appendArgs(make([]byte, 0, 64), head, args)
-}
-
-// appendArgs is encodeArgs appending to data.
+// appendArgs appends to data a JSON array of the head value (an event
+// name, or nothing for an ack) and args. Binary values anywhere in args
+// become placeholders and are returned as attachments.
 func appendArgs(data []byte, head *string, args []any) ([]byte, [][]byte, error) {
 	// The attachments, allocated only for arguments that may hold binary
 	// values.

@@ -20,6 +20,11 @@ import (
 )
 
 // phJSON is the placeholder the reference writes for attachment n.
+// encodeArgs is appendArgs on a new buffer.
+func encodeArgs(head *string, args []any) ([]byte, [][]byte, error) {
+	return appendArgs(nil, head, args)
+}
+
 func phJSON(n int) string { return fmt.Sprintf(`{"_placeholder":true,"num":%d}`, n) }
 
 func strPtr(s string) *string { return &s }

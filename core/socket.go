@@ -527,14 +527,12 @@ func (s *Socket) onEvent(p *sio.Packet, atts [][]byte) {
 	ack := s.ackFunc(p.ID)
 	s.mu.Lock()
 	var hs []*eventHandler
-	if plain && len(s.packetMW) == 0 && len(s.anyIn) == 0 {
-		// Only the handlers need the name: look it up without making a
-		// string of it.
-		hs = s.handlers[string(name)]
-	} else {
-		if plain {
+	if plain {
+		hs = s.handlers[string(name)] // a lookup makes no string
+		if len(s.packetMW) > 0 || len(s.anyIn) > 0 {
 			event = string(name)
 		}
+	} else {
 		hs = s.handlers[event]
 	}
 	mws := slices.Clone(s.packetMW)
