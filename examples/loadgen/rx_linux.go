@@ -21,7 +21,8 @@ import (
 // received message then costs one read, with no read that finds the socket
 // empty and no goroutine switch. Writes are write(2) on the same
 // descriptor. The load tool shares the machine with the servers it
-// measures, so what it spends per message is taken from them.
+// measures, so what it spends per message is taken from them. The pollers
+// start with the first connection and live as long as the process.
 
 type rxPoller struct {
 	epfd  int
@@ -95,7 +96,10 @@ func (c *client) startReading() error {
 		p.mu.Lock()
 		delete(p.conns, int32(fd))
 		p.mu.Unlock()
-		c.ended()
+		// A failed dial: not a disconnection to count.
+		c.wmu.Lock()
+		c.closeRaw()
+		c.wmu.Unlock()
 		return err
 	}
 	return nil
