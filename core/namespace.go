@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-sio/sio/core/engineio"
 	"github.com/go-sio/sio/core/internal/sio"
 )
 
@@ -321,18 +322,34 @@ func (n *Namespace) deliver(pkt *Packet, opts BroadcastOptions) {
 	}
 	tp := targetPool.Get().(*[]*Socket)
 	targets := n.collect((*tp)[:0], opts)
-	for _, s := range targets {
-		s.notifyOutgoing(pkt.Event, pkt.Args)
-		if opts.Flags.Volatile {
-			s.client.sess.SendVolatile(frames...)
-		} else {
-			_ = s.client.send(frames)
+	if len(targets) >= batchMin && !opts.Flags.Volatile {
+		// Queue everywhere first, write after, away from this goroutine.
+		var b engineio.Batch
+		for _, s := range targets {
+			s.notifyOutgoing(pkt.Event, pkt.Args)
+			_ = s.client.sess.SendBatched(&b, frames...)
+		}
+		b.Flush()
+	} else {
+		for _, s := range targets {
+			s.notifyOutgoing(pkt.Event, pkt.Args)
+			if opts.Flags.Volatile {
+				s.client.sess.SendVolatile(frames...)
+			} else {
+				_ = s.client.send(frames)
+			}
 		}
 	}
 	clear(targets)
 	*tp = targets[:0]
 	targetPool.Put(tp)
 }
+
+// batchMin is the number of recipients from which a broadcast queues its
+// frame to all of them before any write, and leaves the writes to another
+// goroutine ([engineio.Batch]). Below it each recipient is written to in
+// turn, from the broadcaster's goroutine when its socket is idle.
+const batchMin = 16
 
 func (n *Namespace) collect(dst []*Socket, opts BroadcastOptions) []*Socket {
 	n.mu.RLock()

@@ -741,6 +741,42 @@ func TestBroadcast(t *testing.T) {
 	})
 }
 
+// TestBroadcastMany: a broadcast to more sockets than are written to one
+// by one (the frame is queued everywhere, then written) reaches each of
+// them once, in order with what is emitted to each socket alone.
+func TestBroadcastMany(t *testing.T) {
+	t.Parallel()
+	e := newSIO(t, core.Config{})
+	const clients, rounds = 40, 30
+	conns := make([]*eiotest.Conn, clients)
+	socks := make([]*core.Socket, clients)
+	for i := range conns {
+		conns[i] = e.open(transports[i%2])
+		id := connect(t, conns[i], "")
+		conns[i].MustSend(`421["join","many"]`)
+		conns[i].Expect("431[]")
+		socks[i] = e.socket(id)
+	}
+	for r := range rounds {
+		if err := e.srv.To("many").Emit("b", r); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range socks {
+			if err := s.Emit("d", r, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, c := range conns {
+		for r := range rounds {
+			if err := c.ExpectErr(fmt.Sprintf(`42["b",%d]`, r), fmt.Sprintf(`42["d",%d,%d]`, r, i)); err != nil {
+				t.Fatalf("client %d (%s), round %d: %v", i, c.Transport, r, err)
+			}
+		}
+		echoes(t, c)
+	}
+}
+
 // TestVolatile: a volatile packet is dropped for a client whose transport
 // cannot take it at once, and normal packets are never lost.
 func TestVolatile(t *testing.T) {

@@ -205,6 +205,21 @@ func (e *env) openWS() (*eiotest.Conn, *rec) {
 	return c, e.session(c.SID)
 }
 
+// openStalled opens a WebSocket session whose client never reads.
+func (e *env) openStalled() *rec {
+	e.t.Helper()
+	c, err := eiotest.OpenErr(e.t, e.HTTP, e.Base, engineio.WebSocket, eiotest.Options{Manual: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.session(c.SID)
+}
+
+// bigFrame is a 64 KiB message: a few fill a socket that is not read.
+func bigFrame() engineio.Frame {
+	return engineio.Frame{Data: []byte("4" + strings.Repeat("x", 64<<10))}
+}
+
 // bystander opens a polling and a WebSocket session; the returned check
 // fails the test unless both still echo. Tests that feed a session bad
 // input use it to show that other sessions do not suffer.
@@ -1383,12 +1398,8 @@ func TestSlowConsumer(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, engineio.Config{MaxQueuedPackets: 4})
 		fastConn, fast := e.openWS()
-		slow, err := eiotest.OpenErr(t, e.HTTP, e.Base, engineio.WebSocket, eiotest.Options{Manual: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := e.session(slow.SID)
-		big := engineio.Frame{Data: []byte("4" + strings.Repeat("x", 64<<10))}
+		r := e.openStalled()
+		big := bigFrame()
 		full := false
 		for i := 0; i < 100000 && !full; i++ {
 			switch err := r.sess.Send(big); err {

@@ -95,6 +95,10 @@ type Session struct {
 	customBuf []Frame
 	writeFn   func() // s.writeLoop, made once: starting the writer allocates nothing
 	writing   bool
+	// batched is set while s.writing belongs to a [Batch] whose flusher
+	// has not reached this session yet: Send may then write the queue at
+	// once instead.
+	batched   bool
 	lastWrite int64 // monoNow when the last write from Send or the writer started
 	// answering is set while a message of the client's is being handled:
 	// what Send queues then is most likely the answer the client waits
@@ -183,6 +187,33 @@ func NewID() string { return newID() }
 // consumer and Send returns [ErrQueueFull].
 func (s *Session) Send(frames ...Frame) error {
 	s.mu.Lock()
+	if err := s.queueLocked(frames); err != nil {
+		return err
+	}
+	if ws := s.ws; s.transport == WebSocket && ws != nil && (!s.writing || s.batched) && ws.fd >= 0 && s.protocol == 4 &&
+		queuedBytes(s.queue) <= maxDirectWrite && (s.batched || s.answering.Load() || s.quietSince(directGap)) {
+		// Nothing is being written, and nothing was for a while: try to
+		// write from here, without blocking, and spare starting a writer.
+		// A busier session goes through the writer, where frames that
+		// pile up while it starts share one syscall. Frames waiting for
+		// the flusher of a batch go now too: it will find nothing to do.
+		s.batched = false
+		items := s.queue
+		s.queue = s.spare[:0]
+		s.spare = nil
+		s.writing = true
+		s.mu.Unlock()
+		s.writeDirect(ws, nil, items)
+		return nil
+	}
+	s.kickLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// queueLocked appends frames to the queue. On error it has unlocked s.mu
+// (and, for a full queue, started closing the session).
+func (s *Session) queueLocked(frames []Frame) error {
 	if s.state != stateOpen {
 		s.mu.Unlock()
 		return ErrClosed
@@ -199,22 +230,6 @@ func (s *Session) Send(frames ...Frame) error {
 		}
 		s.queue = append(s.queue, item{data: f.Data, op: op})
 	}
-	if ws := s.ws; s.transport == WebSocket && ws != nil && !s.writing && ws.fd >= 0 && s.protocol == 4 &&
-		queuedBytes(s.queue) <= maxDirectWrite && (s.answering.Load() || s.quietSince(directGap)) {
-		// Nothing is being written, and nothing was for a while: try to
-		// write from here, without blocking, and spare starting a writer.
-		// A busier session goes through the writer, where frames that
-		// pile up while it starts share one syscall.
-		items := s.queue
-		s.queue = s.spare[:0]
-		s.spare = nil
-		s.writing = true
-		s.mu.Unlock()
-		s.writeDirect(ws, nil, items)
-		return nil
-	}
-	s.kickLocked()
-	s.mu.Unlock()
 	return nil
 }
 
@@ -267,12 +282,18 @@ func (s *Session) writeDirect(ws *wsConn, prefix []byte, items []item) {
 		return
 	}
 	// More to write: hand over to the writer (s.writing stays set).
+	s.startWriterLocked()
+	s.mu.Unlock()
+}
+
+// startWriterLocked starts the writer for a session whose s.writing the
+// caller has set.
+func (s *Session) startWriterLocked() {
 	s.srv.wg.Add(1)
 	if s.writeFn == nil {
 		s.writeFn = s.writeLoop
 	}
 	go s.writeFn()
-	s.mu.Unlock()
 }
 
 // SendVolatile queues frames only if the transport can write them at once
@@ -313,11 +334,7 @@ func (s *Session) kickLocked() {
 		s.poll.notify()
 	case (s.transport == WebSocket && s.ws != nil || s.transport == Custom) && !s.writing:
 		s.writing = true
-		s.srv.wg.Add(1)
-		if s.writeFn == nil {
-			s.writeFn = s.writeLoop
-		}
-		go s.writeFn()
+		s.startWriterLocked()
 	}
 }
 
