@@ -121,3 +121,46 @@ func TestClientFrameIsMasked(t *testing.T) {
 		t.Fatalf("payload %q", got)
 	}
 }
+
+// TestDeliveredRate: a server that keeps up delivers the offered rate
+// however long one broadcast takes to reach every client; one that falls
+// behind delivers less, by the lag it gathered.
+func TestDeliveredRate(t *testing.T) {
+	const n, clients = 8, 10000
+	interval := 500 * time.Millisecond
+	offered := float64(clients) / interval.Seconds()
+	steady := make([]time.Duration, n)
+	behind := make([]time.Duration, n)
+	for i := range n {
+		steady[i] = 240*time.Millisecond + time.Duration(i%2)*10*time.Millisecond
+		behind[i] = 240*time.Millisecond + time.Duration(i)*100*time.Millisecond
+	}
+	if g := lagGrowth(steady); g != 0 {
+		t.Errorf("steady: growth %v, want 0", g)
+	}
+	if got := deliveredRate(n*clients, n, interval, lagGrowth(steady)); got != offered {
+		t.Errorf("steady: %.0f msgs/s, want the offered %.0f", got, offered)
+	}
+	// 600 ms later at the end of a 4 s window: 4/4.6 of the offered rate.
+	g := lagGrowth(behind)
+	if g != 600*time.Millisecond {
+		t.Errorf("behind: growth %v, want 600ms", g)
+	}
+	if got, want := deliveredRate(n*clients, n, interval, g), offered*4/4.6; math.Abs(got-want) > 1 {
+		t.Errorf("behind: %.0f msgs/s, want %.0f", got, want)
+	}
+	// Faster at the end than at the start (a warm-up) is no gain.
+	if g := lagGrowth([]time.Duration{time.Second, time.Millisecond}); g != 0 {
+		t.Errorf("warm-up: growth %v, want 0", g)
+	}
+	// Broadcasts that never completed are left out; one alone: no growth.
+	if g := lagGrowth([]time.Duration{-1, 5 * time.Millisecond, 9 * time.Millisecond, -1}); g != 0 {
+		t.Errorf("incomplete ends: growth %v, want 0", g)
+	}
+	if g := lagGrowth([]time.Duration{time.Millisecond}); g != 0 {
+		t.Errorf("one broadcast: growth %v, want 0", g)
+	}
+	if got := deliveredRate(0, n, interval, 0); got != 0 {
+		t.Errorf("nothing received: %v", got)
+	}
+}

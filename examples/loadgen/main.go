@@ -230,7 +230,7 @@ func run() int {
 	log.SetPrefix("loadgen[" + o.label + "] ")
 
 	lg := &loadgen{o: o, runID: fmt.Sprintf("%s-%d", time.Now().UTC().Format("20060102T150405"), os.Getpid())}
-	lg.seqCount.Store(new([]atomic.Int32))
+	lg.seqs.Store(new([]seqState))
 	for i := range lg.hists {
 		lg.hists[i] = new(hist)
 	}
@@ -304,9 +304,8 @@ type loadgen struct {
 	hists       [2]*hist // latency per instance of the receiving client
 	received    atomic.Int64
 	stale       atomic.Int64
-	firstRecv   atomic.Int64
-	lastRecv    atomic.Int64
-	seqCount    atomic.Pointer[[]atomic.Int32]
+	seqs        atomic.Pointer[[]seqState]
+	seqLive     atomic.Int32 // receipts that complete a broadcast
 	disconnects atomic.Int64
 
 	results []Result
@@ -552,18 +551,13 @@ func (lg *loadgen) onEvent(c *client, p []byte) {
 	lg.hists[c.inst&1].Record((now - t) / 1000)
 	c.recv.Add(1)
 	lg.received.Add(1)
-	if sc := *lg.seqCount.Load(); seq >= 0 && seq < int64(len(sc)) {
-		sc[seq].Add(1)
+	if sc := *lg.seqs.Load(); seq >= 0 && seq < int64(len(sc)) {
+		if sc[seq].n.Add(1) == lg.seqLive.Load() {
+			sc[seq].done.Store(now)
+		}
 	}
 	if seq <= c.lastSeq.Swap(seq) {
 		c.reorder.Add(1)
-	}
-	lg.firstRecv.CompareAndSwap(0, now)
-	for {
-		l := lg.lastRecv.Load()
-		if now <= l || lg.lastRecv.CompareAndSwap(l, now) {
-			break
-		}
 	}
 }
 
@@ -752,15 +746,16 @@ func (lg *loadgen) liveClients() int {
 }
 
 // resetPhase starts a new phase: counters and histograms to zero.
-func (lg *loadgen) resetPhase(seqs int) int64 {
+// seqs is the number of broadcasts, live the number of clients each one
+// should reach.
+func (lg *loadgen) resetPhase(seqs, live int) int64 {
 	for _, h := range lg.hists {
 		h.Reset()
 	}
 	lg.received.Store(0)
-	lg.firstRecv.Store(0)
-	lg.lastRecv.Store(0)
-	sc := make([]atomic.Int32, seqs)
-	lg.seqCount.Store(&sc)
+	sc := make([]seqState, seqs)
+	lg.seqs.Store(&sc)
+	lg.seqLive.Store(int32(live))
 	for _, c := range lg.clients {
 		if c != nil {
 			c.recv.Store(0)

@@ -55,7 +55,10 @@ type Result struct {
 	Disconnects    int64   `json:"disconnects,omitempty"`
 	Reconnected    int     `json:"reconnected,omitempty"`
 	DeliveredPerS  float64 `json:"delivered_per_s,omitempty"`
-	PostErrors     int64   `json:"post_errors,omitempty"`
+	// LagGrowthMs: how much later the last quarter of the broadcasts
+	// completed, after their send times, than the first quarter (medians).
+	LagGrowthMs float64 `json:"lag_growth_ms,omitempty"`
+	PostErrors  int64   `json:"post_errors,omitempty"`
 
 	// latency (fanout: all clients; rest: clients of the other instance;
 	// acks: round trip)

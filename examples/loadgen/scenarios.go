@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,26 +22,78 @@ func (lg *loadgen) sender() (*client, error) {
 	return dial(lg, lg.insts[0].addr(), -1, 0, 10*time.Second)
 }
 
-// deliveredRate is received messages over the time from the first send to
-// the last receipt, plus one send interval (so that instant delivery gives
-// the offered rate exactly).
-func deliveredRate(received int64, start time.Time, lastRecv int64, interval time.Duration) float64 {
-	if received == 0 || lastRecv == 0 {
+// seqState follows one broadcast of a phase.
+type seqState struct {
+	n    atomic.Int32 // receipts
+	done atomic.Int64 // unix ns of the receipt that completed it (0: not yet)
+}
+
+// deliveredRate is the rate at which the server delivered a phase of n
+// broadcasts sent one interval apart: received messages over the offered
+// window (n intervals) plus the lag the server gathered over the phase. A
+// server that keeps up delivers the offered rate exactly, whatever the
+// time one broadcast takes to reach every client.
+func deliveredRate(received int64, n int, interval, lag time.Duration) float64 {
+	window := time.Duration(n)*interval + max(0, lag)
+	if received == 0 || window <= 0 {
 		return 0
 	}
-	span := time.Duration(lastRecv-start.UnixNano()) + interval
-	if span <= 0 {
+	return float64(received) / window.Seconds()
+}
+
+// lagGrowth is how much later, after its send time, the last quarter of
+// the broadcasts reached all their clients than the first quarter did
+// (medians; 0 when it did not grow). took[i] is broadcast i's completion
+// time minus its send time, or -1 if it never completed (then the phase
+// failed on loss anyway).
+func lagGrowth(took []time.Duration) time.Duration {
+	q := max(1, len(took)/4)
+	if len(took) < 2 {
 		return 0
 	}
-	return float64(received) / span.Seconds()
+	median := func(ds []time.Duration) (time.Duration, bool) {
+		var v []time.Duration
+		for _, d := range ds {
+			if d >= 0 {
+				v = append(v, d)
+			}
+		}
+		if len(v) == 0 {
+			return 0, false
+		}
+		slices.Sort(v)
+		return v[len(v)/2], true
+	}
+	first, ok1 := median(took[:q])
+	last, ok2 := median(took[len(took)-q:])
+	if !ok1 || !ok2 || last < first {
+		return 0
+	}
+	return last - first
+}
+
+// completionTimes returns, for the first n broadcasts of the phase sent
+// from start one interval apart, how long each took to reach every client
+// (-1: it did not).
+func (lg *loadgen) completionTimes(start time.Time, n int, interval time.Duration) []time.Duration {
+	sc := *lg.seqs.Load()
+	took := make([]time.Duration, 0, n)
+	for i := 0; i < n && i < len(sc); i++ {
+		d := time.Duration(-1)
+		if done := sc[i].done.Load(); done != 0 {
+			d = time.Duration(done - start.Add(time.Duration(i)*interval).UnixNano())
+		}
+		took = append(took, d)
+	}
+	return took
 }
 
 // incompleteSeqs counts the broadcasts that did not reach every client.
 func (lg *loadgen) incompleteSeqs(sent, live int) int64 {
-	sc := *lg.seqCount.Load()
+	sc := *lg.seqs.Load()
 	var n int64
 	for i := 0; i < sent && i < len(sc); i++ {
-		if int(sc[i].Load()) < live {
+		if int(sc[i].n.Load()) < live {
 			n++
 		}
 	}
@@ -82,7 +135,7 @@ func (lg *loadgen) fanoutPhase(ctx context.Context, rate float64, dur time.Durat
 	lg.logf("fanout: %s msgs/s to %d clients = %.1f broadcasts/s for %s", fmtRate(rate), live, bps, dur)
 
 	disc0 := lg.disconnects.Load()
-	ph := lg.resetPhase(n)
+	ph := lg.resetPhase(n, live)
 	s0 := lg.snap(ctx)
 	waitProf := lg.profile(fmt.Sprintf("fanout-%dc-%s", lg.o.conns, fmtRate(rate)), dur)
 	var sendErrs int64
@@ -109,7 +162,10 @@ func (lg *loadgen) fanoutPhase(ctx context.Context, rate float64, dur time.Durat
 		}
 	}
 	r.Disconnects = lg.disconnects.Load() - disc0
-	r.DeliveredPerS = deliveredRate(r.Received, start, lg.lastRecv.Load(), time.Duration(float64(time.Second)/bps))
+	interval := time.Duration(float64(time.Second) / bps)
+	lag := lagGrowth(lg.completionTimes(start, int(r.Sent), interval))
+	r.LagGrowthMs = float64(lag) / float64(time.Millisecond)
+	r.DeliveredPerS = deliveredRate(r.Received, int(r.Sent), interval, lag)
 	lg.fillLatency(&r, lg.hists[0], lg.hists[1])
 	r.fillResources(s0, s1)
 	if r.Received > 0 {
@@ -248,7 +304,7 @@ func (lg *loadgen) restPhase(ctx context.Context) Result {
 	defer hc.CloseIdleConnections()
 	url := "http://" + lg.insts[0].addr() + "/emit?room=bench"
 	disc0 := lg.disconnects.Load()
-	ph := lg.resetPhase(n)
+	ph := lg.resetPhase(n, live)
 	type job struct {
 		seq int
 		due time.Time
@@ -294,7 +350,10 @@ func (lg *loadgen) restPhase(ctx context.Context) Result {
 	r.Lost = max(0, r.Expected-r.Received)
 	r.SeqsIncomplete = lg.incompleteSeqs(n, live)
 	r.Disconnects = lg.disconnects.Load() - disc0
-	r.DeliveredPerS = deliveredRate(r.Received, start, lg.lastRecv.Load(), time.Duration(float64(time.Second)/pps))
+	interval := time.Duration(float64(time.Second) / pps)
+	lag := lagGrowth(lg.completionTimes(start, n, interval))
+	r.LagGrowthMs = float64(lag) / float64(time.Millisecond)
+	r.DeliveredPerS = deliveredRate(r.Received, n, interval, lag)
 	main := lg.hists[0]
 	if len(lg.insts) > 1 {
 		main = lg.hists[1]
