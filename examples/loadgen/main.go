@@ -80,6 +80,7 @@ type options struct {
 	waitIdle     time.Duration
 	logDir       string
 	quiet        bool
+	runID        string
 	reader       string
 }
 
@@ -143,6 +144,7 @@ func run() int {
 	flag.BoolVar(&o.check, "check", false, "exit 1 if a fixed-rate fanout or rest phase lost messages, or a scenario failed")
 	flag.StringVar(&o.logDir, "logdir", "", "where server logs go (default: a temporary directory)")
 	flag.BoolVar(&o.quiet, "q", false, "no progress lines")
+	flag.StringVar(&o.runID, "run-id", "", "the run's id in the results (default: time and pid); invocations that share one count as one run, so that compare and plot take the median over all their repetitions")
 	flag.StringVar(&o.reader, "reader", "poll", "how connections are read: poll (a few epoll loops, Linux) or goroutine (one goroutine each)")
 	flag.Parse()
 
@@ -229,7 +231,10 @@ func run() int {
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
 	log.SetPrefix("loadgen[" + o.label + "] ")
 
-	lg := &loadgen{o: o, runID: fmt.Sprintf("%s-%d", time.Now().UTC().Format("20060102T150405"), os.Getpid())}
+	lg := &loadgen{o: o, runID: o.runID}
+	if lg.runID == "" {
+		lg.runID = fmt.Sprintf("%s-%d", time.Now().UTC().Format("20060102T150405"), os.Getpid())
+	}
 	lg.seqs.Store(new([]seqState))
 	for i := range lg.hists {
 		lg.hists[i] = new(hist)

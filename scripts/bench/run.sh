@@ -4,7 +4,7 @@
 # one Redis, driven by examples/loadgen. Writes the JSON lines, a Markdown
 # comparison with the Go/Node ratios, and the PNG plots.
 #
-#   scripts/bench/run.sh            # the reduced set: 1k and 10k connections (< 10 minutes)
+#   scripts/bench/run.sh            # the reduced set: 1k and 10k connections (about 20 minutes)
 #   FULL=1 scripts/bench/run.sh     # the full matrix: 1k, 5k and 10k connections, longer phases
 #
 # Environment: OUT (results directory; default scripts/bench/results/<UTC time>),
@@ -69,14 +69,28 @@ server_cmd() {
   esac
 }
 
+# The repetitions are interleaved: each one runs every server in turn
+# (connect, fan-out at each rate, acks, REST emit), in the other order at
+# the next repetition, so that a change of the machine's speed during the
+# run weighs on all servers alike. The first repetition also searches the
+# highest fan-out rate. All share one run id: compare and plot take the
+# median over the repetitions.
+RUN_ID="$(date -u +%Y%m%dT%H%M%SZ)-$$"
 status=0
 for conns in $CONNS; do
-  for s in $SERVERS; do
-    echo "== $s, $conns connections"
-    "$BIN/loadgen" -server "$(server_cmd "$s")" -label "$s" -redis "$REDIS_URL" \
-      -conns "$conns" -rates "$RATES" -duration "$DURATION" -repeat "$REPEAT" \
-      -ramp "$RAMP" -ramp-duration "$RAMP_DURATION" -rest-rate "$REST_RATE" \
-      -wait-idle "$WAIT_IDLE" -retry-disturbed "$RETRIES" -timeout "$TIMEOUT" -json "$OUT/results.jsonl" -q || status=$?
+  order="$SERVERS"
+  for rep in $(seq 1 "$REPEAT"); do
+    ramp=()
+    if [ "$rep" = 1 ]; then
+      ramp=(-ramp "$RAMP" -ramp-duration "$RAMP_DURATION")
+    fi
+    for s in $order; do
+      echo "== $s, $conns connections, repetition $rep of $REPEAT"
+      "$BIN/loadgen" -server "$(server_cmd "$s")" -label "$s" -redis "$REDIS_URL" -run-id "$RUN_ID" \
+        -conns "$conns" -rates "$RATES" -duration "$DURATION" -repeat 1 "${ramp[@]}" -rest-rate "$REST_RATE" \
+        -wait-idle "$WAIT_IDLE" -retry-disturbed "$RETRIES" -timeout "$TIMEOUT" -json "$OUT/results.jsonl" -q || status=$?
+    done
+    order="$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')"
   done
 done
 
