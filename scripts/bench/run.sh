@@ -4,7 +4,7 @@
 # one Redis, driven by examples/loadgen. Writes the JSON lines, a Markdown
 # comparison with the Go/Node ratios, and the PNG plots.
 #
-#   scripts/bench/run.sh            # the reduced set: 1k and 10k connections (about 20 minutes)
+#   scripts/bench/run.sh            # the reduced set: 1k and 10k connections (about 10 minutes)
 #   FULL=1 scripts/bench/run.sh     # the full matrix: 1k, 5k and 10k connections, longer phases
 #
 # Environment: OUT (results directory; default scripts/bench/results/<UTC time>),
