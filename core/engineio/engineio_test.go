@@ -1394,40 +1394,56 @@ func TestSlowConsumer(t *testing.T) {
 		check()
 	})
 
-	t.Run("websocket", func(t *testing.T) {
-		t.Parallel()
-		e := newEnv(t, engineio.Config{MaxQueuedPackets: 4})
-		fastConn, fast := e.openWS()
-		r := e.openStalled()
-		big := bigFrame()
-		full := false
-		for i := 0; i < 100000 && !full; i++ {
-			switch err := r.sess.Send(big); err {
-			case nil:
-			case engineio.ErrQueueFull:
-				full = true
-			default:
-				t.Fatalf("send %d: %v", i, err)
-			}
-			if i%64 == 0 {
-				// The fast client keeps up the whole time.
-				if err := fast.sess.Send(engineio.Frame{Data: []byte("4tick")}); err != nil {
-					t.Fatalf("fast send: %v", err)
+	// On WebSocket, with Send and with a Batch (as a broadcast sends):
+	// the fast client keeps up the whole time.
+	for _, batched := range []bool{false, true} {
+		name := "websocket"
+		if batched {
+			name += ", batched"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, engineio.Config{MaxQueuedPackets: 4})
+			fastConn, fast := e.openWS()
+			r := e.openStalled()
+			var b engineio.Batch
+			send := func(s *engineio.Session, f engineio.Frame) error {
+				if !batched {
+					return s.Send(f)
 				}
-				fastConn.Expect("4tick")
+				return s.SendBatched(&b, f)
 			}
-		}
-		if !full {
-			t.Fatal("the queue never overflowed")
-		}
-		if got := r.waitClose(t); got != "transport error" {
-			t.Errorf("close reason %q", got)
-		}
-		if err := fast.sess.Send(engineio.Frame{Data: []byte("4after")}); err != nil {
-			t.Fatal(err)
-		}
-		fastConn.Expect("4after")
-	})
+			big := bigFrame()
+			full := false
+			for i := 0; i < 100000 && !full; i++ {
+				switch err := send(r.sess, big); err {
+				case nil:
+				case engineio.ErrQueueFull:
+					full = true
+				default:
+					t.Fatalf("send %d: %v", i, err)
+				}
+				if batched || i%64 == 0 {
+					tick := fmt.Sprintf("4tick%d", i)
+					if err := send(fast.sess, engineio.Frame{Data: []byte(tick)}); err != nil {
+						t.Fatalf("fast send %d: %v", i, err)
+					}
+					b.Flush()
+					fastConn.Expect(tick)
+				}
+			}
+			if !full {
+				t.Fatal("the queue never overflowed")
+			}
+			if got := r.waitClose(t); got != "transport error" {
+				t.Errorf("close reason %q", got)
+			}
+			if err := fast.sess.Send(engineio.Frame{Data: []byte("4after")}); err != nil {
+				t.Fatal(err)
+			}
+			fastConn.Expect("4after")
+		})
+	}
 }
 
 // TestShutdown: Shutdown ends every session, polling and WebSocket, and
