@@ -322,24 +322,22 @@ func (n *Namespace) deliver(pkt *Packet, opts BroadcastOptions) {
 	}
 	tp := targetPool.Get().(*[]*Socket)
 	targets := n.collect((*tp)[:0], opts)
-	if len(targets) >= batchMin && !opts.Flags.Volatile {
-		// Queue everywhere first, write after, away from this goroutine.
-		var b engineio.Batch
-		for _, s := range targets {
-			s.notifyOutgoing(pkt.Event, pkt.Args)
+	// To many recipients: queue everywhere first, write after, away from
+	// this goroutine.
+	batched := len(targets) >= batchMin && !opts.Flags.Volatile
+	var b engineio.Batch
+	for _, s := range targets {
+		s.notifyOutgoing(pkt.Event, pkt.Args)
+		switch {
+		case batched:
 			_ = s.client.sess.SendBatched(&b, frames...)
-		}
-		b.Flush()
-	} else {
-		for _, s := range targets {
-			s.notifyOutgoing(pkt.Event, pkt.Args)
-			if opts.Flags.Volatile {
-				s.client.sess.SendVolatile(frames...)
-			} else {
-				_ = s.client.send(frames)
-			}
+		case opts.Flags.Volatile:
+			s.client.sess.SendVolatile(frames...)
+		default:
+			_ = s.client.send(frames)
 		}
 	}
+	b.Flush()
 	clear(targets)
 	*tp = targets[:0]
 	targetPool.Put(tp)

@@ -82,18 +82,15 @@ func (s *Session) flushClaimed() {
 		return
 	}
 	s.batched = false
-	ws := s.ws
-	if s.state != stateOpen || s.transport != WebSocket || ws == nil || ws.fd < 0 || ws.pending != nil ||
-		queuedBytes(s.queue) > maxDirectWrite {
+	// SendBatched claimed an open WebSocket; it stays one until it closes.
+	if s.state != stateOpen || queuedBytes(s.queue) > maxDirectWrite {
 		// Closing (the close frame is queued), or too much for one
 		// write: the writer handles it, as it handles an empty queue.
 		s.startWriterLocked()
 		s.mu.Unlock()
 		return
 	}
-	items := s.queue
-	s.queue = s.spare[:0]
-	s.spare = nil
+	ws, items := s.ws, s.takeQueueLocked()
 	s.lastWrite = monoNow()
 	s.mu.Unlock()
 	s.writeDirect(ws, nil, items)

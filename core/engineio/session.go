@@ -198,9 +198,7 @@ func (s *Session) Send(frames ...Frame) error {
 		// pile up while it starts share one syscall. Frames waiting for
 		// the flusher of a batch go now too: it will find nothing to do.
 		s.batched = false
-		items := s.queue
-		s.queue = s.spare[:0]
-		s.spare = nil
+		items := s.takeQueueLocked()
 		s.writing = true
 		s.mu.Unlock()
 		s.writeDirect(ws, nil, items)
@@ -231,6 +229,15 @@ func (s *Session) queueLocked(frames []Frame) error {
 		s.queue = append(s.queue, item{data: f.Data, op: op})
 	}
 	return nil
+}
+
+// takeQueueLocked returns the queued items and leaves an empty queue on
+// the spare array.
+func (s *Session) takeQueueLocked() []item {
+	items := s.queue
+	s.queue = s.spare[:0]
+	s.spare = nil
+	return items
 }
 
 // maxDirectWrite bounds what Send writes from the caller's goroutine.
