@@ -72,6 +72,15 @@ func lagGrowth(took []time.Duration) time.Duration {
 	return last - first
 }
 
+// fillDelivery sets the lag gathered and the delivered rate of a phase of
+// n broadcasts sent from start at perSec.
+func (lg *loadgen) fillDelivery(r *Result, start time.Time, n int, perSec float64) {
+	interval := time.Duration(float64(time.Second) / perSec)
+	lag := lagGrowth(lg.completionTimes(start, n, interval))
+	r.LagGrowthMs = float64(lag) / float64(time.Millisecond)
+	r.DeliveredPerS = deliveredRate(r.Received, n, interval, lag)
+}
+
 // completionTimes returns, for the first n broadcasts of the phase sent
 // from start one interval apart, how long each took to reach every client
 // (-1: it did not).
@@ -162,10 +171,7 @@ func (lg *loadgen) fanoutPhase(ctx context.Context, rate float64, dur time.Durat
 		}
 	}
 	r.Disconnects = lg.disconnects.Load() - disc0
-	interval := time.Duration(float64(time.Second) / bps)
-	lag := lagGrowth(lg.completionTimes(start, int(r.Sent), interval))
-	r.LagGrowthMs = float64(lag) / float64(time.Millisecond)
-	r.DeliveredPerS = deliveredRate(r.Received, int(r.Sent), interval, lag)
+	lg.fillDelivery(&r, start, int(r.Sent), bps)
 	lg.fillLatency(&r, lg.hists[0], lg.hists[1])
 	r.fillResources(s0, s1)
 	if r.Received > 0 {
@@ -350,10 +356,7 @@ func (lg *loadgen) restPhase(ctx context.Context) Result {
 	r.Lost = max(0, r.Expected-r.Received)
 	r.SeqsIncomplete = lg.incompleteSeqs(n, live)
 	r.Disconnects = lg.disconnects.Load() - disc0
-	interval := time.Duration(float64(time.Second) / pps)
-	lag := lagGrowth(lg.completionTimes(start, n, interval))
-	r.LagGrowthMs = float64(lag) / float64(time.Millisecond)
-	r.DeliveredPerS = deliveredRate(r.Received, n, interval, lag)
+	lg.fillDelivery(&r, start, n, pps)
 	main := lg.hists[0]
 	if len(lg.insts) > 1 {
 		main = lg.hists[1]
